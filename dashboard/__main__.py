@@ -1,0 +1,23 @@
+"""`python -m dashboard [--host H] [--port P]`: serve the app on the shipped data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="Serve Equity Atlas.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
+    parser.add_argument("--debug", action="store_true", help="Dash dev tools (never in production)")
+    args = parser.parse_args(argv)
+    from .app import create_app
+
+    app = create_app()
+    print(f"Equity Atlas on http://{args.host}:{args.port}/")
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""create_app(): the Dash instance, its pages, static geometry, compression and headers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from flask import abort, send_from_directory
+
+from . import config
+from .data.query import ProcessedDataError, load_atlas
+
+PAGES_FOLDER = Path(__file__).parent / "pages"
+GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
+
+
+def navigation() -> html.Header:
+    links = [("Explorer", "/"), ("Marmot Places", "/marmot"), ("Compare", "/compare"), ("Methods and sources", "/about")]
+    return html.Header(className="atlas-header", children=[
+        html.A("Skip to main content", href="#main", className="skip-link"),
+        html.Div(className="atlas-brand", children=[
+            html.A("Equity Atlas", href="/", className="atlas-title"),
+            html.Span("NHS money for general practice in England, against deprivation and life expectancy",
+                      className="atlas-strapline"),
+        ]),
+        html.Nav(html.Ul([html.Li(dcc.Link(label, href=href)) for label, href in links]),
+                 **{"aria-label": "Main"}),
+    ])
+
+
+def footer(atlas) -> html.Footer:
+    return html.Footer(className="atlas-footer", children=[
+        html.P(config.OGL_ATTRIBUTION),
+        html.P(["Sources: NHS Payments to General Practice (NHS England); OHID Fingertips; ONS; Ordnance Survey; "
+                "MHCLG English Indices of Deprivation 2019. ",
+                dcc.Link("Methods, definitions and sources", href="/about"),
+                f". Data built {atlas.manifest['built_at'][:10]}."]),
+    ])
+
+
+def create_app(processed_dir: str | None = None) -> dash.Dash:
+    try:
+        atlas = load_atlas(processed_dir or str(config.processed_dir()))
+    except ProcessedDataError as exc:
+        print(f"Equity Atlas cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        assets_folder=str(config.PROJECT_ROOT / "assets"),
+        title="Equity Atlas",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        external_stylesheets=[dbc.themes.BOOTSTRAP],
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
+                   {"name": "description", "content": "Where NHS money for general practice goes in England."}],
+    )
+    app.layout = html.Div(className="atlas", children=[
+        navigation(),
+        html.Main(dash.page_container, id="main", tabIndex="-1"),
+        footer(atlas),
+    ])
+
+    server = app.server
+    geo_folder = Path(atlas.folder) / "geo"
+
+    @server.route("/geo/<level>.geojson")
+    def geometry(level: str):
+        """Boundaries go to the browser once, as a static file it may keep for a day."""
+        if level not in GEO_LEVELS:
+            abort(404)
+        response = send_from_directory(geo_folder, f"{level}.geojson", mimetype="application/geo+json",
+                                       max_age=86400)
+        return response
+
+    try:
+        from flask_compress import Compress
+
+        server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json", "application/javascript",
+                                               "text/javascript", "application/geo+json", "text/csv"]
+        Compress(server)
+    except ImportError:  # compression is an optimisation, not a requirement
+        pass
+    return app
+
+
+def __getattr__(name: str):
+    """`dashboard.app:server` for gunicorn, built on first use so importing this module stays cheap."""
+    if name in ("app", "server"):
+        global _app
+        if _app is None:
+            _app = create_app()
+        return _app if name == "app" else _app.server
+    raise AttributeError(name)
+
+
+_app = None

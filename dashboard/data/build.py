@@ -1,0 +1,306 @@
+"""Build data/processed from the raw published files, atomically.
+
+Everything is built in a temporary folder next to the target and swapped in only after every output
+has passed its schema, so a bad input or a killed build never leaves half-written data behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import config
+from . import area_measures, geography, locations, marmot, payments, practice_measures, schemas
+from .errors import SourceDataError
+from .sources import SOURCES
+
+SIZE_BANDS = [(0, 5_000, "Under 5,000"), (5_000, 10_000, "5,000 to 9,999"), (10_000, 15_000, "10,000 to 14,999"),
+              (15_000, 20_000, "15,000 to 19,999"), (20_000, float("inf"), "20,000 or more")]
+GEO_LEVELS = ("la", "utla", "icb", "region", "marmot")
+MARMOT_FILE = "marmot_places.csv"
+
+
+def size_band(patients: pd.Series) -> pd.Series:
+    labels = pd.Series("Unknown", index=patients.index, dtype="string")
+    for low, high, label in SIZE_BANDS:
+        labels[(patients >= low) & (patients < high)] = label
+    return labels
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Step:
+    """Prints what the build is doing and how long each step took."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.progress(f"[{time.perf_counter() - self.start:5.1f}s] {message}")
+
+
+def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
+    """All processed tables and geometries, in memory; raises SourceDataError on bad input."""
+    step = Step(progress)
+    raw_dir = Path(raw_dir)
+    step("reading NHS payments")
+    practices = payments.read_all_payments(raw_dir, progress=progress)
+    years = sorted(practices["year"].unique())
+
+    step("reading practice deprivation and life expectancy")
+    deprivation = practice_measures.read_practice_deprivation(raw_dir)
+    life = practice_measures.read_practice_life_expectancy(raw_dir)
+
+    step("locating postcodes (Code-Point Open)")
+    codepoint = locations.read_codepoint(raw_dir)
+    located = locations.locate_postcodes(practices["postcode"], codepoint)
+    del codepoint
+
+    step("reading boundaries and joining practices to areas (points in polygons)")
+    las = geography.read_boundaries(raw_dir, geography.LA_BOUNDARIES, "ltla24_code", "ltla24_name")
+    icbs = geography.read_boundaries(raw_dir, geography.ICB_BOUNDARIES, "icb22_code", "icb22_name")
+    in_la = geography.assign_points(located, las, "la")
+    in_icb = geography.assign_points(located, icbs, "icb")
+    located = located.merge(in_la, on="postcode", how="left").merge(in_icb, on="postcode", how="left")
+    practices = practices.merge(located[["postcode", "location_quality", "lon", "lat", "la_code", "la_match",
+                                         "icb_code", "icb_match"]], on="postcode", how="left")
+    practices["location_quality"] = practices["location_quality"].fillna("none")
+
+    la_icb = geography.la_to_icb(las, icbs)
+    no_icb = practices["icb_code"].isna() & practices["la_code"].notna()
+    practices.loc[no_icb, "icb_code"] = practices.loc[no_icb, "la_code"].map(la_icb)
+    practices.loc[no_icb, "icb_match"] = "via local authority"
+
+    utla_lookup = practice_measures.read_csv_checked(raw_dir / geography.LA_UTLA_LOOKUP,
+                                                     ["ltla23_code", "utla23_code", "utla23_name"])
+    utla_of = dict(zip(utla_lookup["ltla23_code"], utla_lookup["utla23_code"], strict=True))
+    utla_names = dict(zip(utla_lookup["utla23_code"], utla_lookup["utla23_name"], strict=False))
+    practices["utla_code"] = practices["la_code"].map(utla_of)
+    region_of_icb = geography.icb_to_region(practices)
+    practices["region_code"] = practices["icb_code"].map(region_of_icb)
+
+    step("joining deprivation and life expectancy")
+    practices = practices.merge(deprivation, on="practice_code", how="left")
+    practices = practice_measures.assign_deprivation_bands(practices)
+    practices = practices.merge(practice_measures.life_expectancy_for_years(life, years),
+                                on=["practice_code", "year"], how="left")
+    practices["size_band"] = size_band(practices["registered_patients"])
+    practices = practices.drop(columns=["practice_address"], errors="ignore")
+
+    step("Marmot Places")
+    places, members = marmot.read_marmot_places(Path(reference_dir) / MARMOT_FILE, set(las["code"]))
+
+    step("area deprivation, life expectancy and boundaries for the web")
+    region_names = {code: name for code, name in geography.NHS_REGIONS.values()}
+    shapes = {"la": geography.web_geometry(las), "icb": geography.web_geometry(icbs)}
+    la_members = shapes["la"].assign(utla=lambda f: f["code"].map(utla_of))
+    shapes["utla"] = geography.dissolve(la_members, "utla", utla_names)
+    icb_members = shapes["icb"].assign(region=lambda f: f["code"].map(region_of_icb))
+    shapes["region"] = geography.dissolve(icb_members.dropna(subset=["region"]), "region", region_names)
+    marmot_members = shapes["la"].merge(members, left_on="code", right_on="la_code")
+    shapes["marmot"] = geography.dissolve(
+        marmot_members.drop(columns=["code"]).rename(columns={"slug": "marmot"}), "marmot",
+        dict(zip(places["slug"], places["name"], strict=True)))
+    shapes["marmot"]["code"] = "marmot:" + shapes["marmot"]["code"]
+
+    lsoas = area_measures.lsoa_table(raw_dir)
+    la_imd = area_measures.la_deprivation(raw_dir, list(las["code"]), lsoas)
+    areas = area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lsoas)
+    indicators = area_measures.area_indicators(raw_dir)
+
+    step("validating outputs")
+    practices = schemas.validate(schemas.PRACTICES, practices, "practices.parquet")
+    areas = schemas.validate(schemas.AREAS, areas, "areas.parquet")
+    indicators = schemas.validate(schemas.AREA_INDICATORS, indicators, "area_indicators.parquet")
+    return {"practices": practices, "areas": areas, "area_indicators": indicators,
+            "marmot_places": places, "marmot_members": members, "shapes": shapes}
+
+
+def area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lsoas) -> pd.DataFrame:
+    """One row per area at every level, with its parents, bounding box and IMD 2019 summary."""
+    frames = []
+    for level, frame in shapes.items():
+        rows = frame[["code", "name"]].copy()
+        rows["level"] = level
+        frames.append(rows.merge(geography.bounding_boxes(frame), on="code"))
+    england_box = geography.bounding_boxes(gpd.GeoDataFrame(
+        {"code": [geography.ENGLAND[0]]}, geometry=[las.geometry.union_all()], crs=las.crs))
+    frames.append(pd.DataFrame({"code": [geography.ENGLAND[0]], "name": [geography.ENGLAND[1]],
+                                "level": ["country"]}).merge(england_box, on="code"))
+    areas = pd.concat(frames, ignore_index=True)
+    # A unitary authority is both tiers under one code: keep it once, as a district, and mark it.
+    areas = areas[~((areas["level"] == "utla") & areas["code"].isin(las["code"]))].reset_index(drop=True)
+    areas["upper_tier"] = areas["code"].isin(set(utla_of.values()))
+
+    la_rows = areas["level"] == "la"
+    areas["icb_code"] = areas["code"].map(la_icb).where(la_rows)
+    areas.loc[areas["level"] == "icb", "icb_code"] = areas["code"]
+    areas["utla_code"] = areas["code"].map(utla_of).where(la_rows)
+    areas["region_code"] = areas["icb_code"].map(region_of_icb)
+    areas.loc[areas["level"] == "region", "region_code"] = areas["code"]
+    utla_region = areas[la_rows].groupby("utla_code")["region_code"].agg(lambda s: s.mode().iat[0])
+    utla_rows = areas["level"] == "utla"
+    areas.loc[utla_rows, "region_code"] = areas.loc[utla_rows, "code"].map(utla_region)
+
+    # Deprivation: published for authorities; above them an LSOA-weighted mean of member authorities.
+    areas = areas.merge(la_imd.rename(columns={"code": "la"}), left_on="code", right_on="la", how="left")
+    areas = areas.drop(columns="la")
+    lsoa_count = lsoas.groupby("la_code").size()
+    weights = la_imd.assign(lsoas=la_imd["code"].map(lsoa_count)).dropna(subset=["lsoas"])
+    la_parent = pd.DataFrame({"code": las["code"]})
+    la_parent["utla"] = la_parent["code"].map(utla_of)
+    la_parent["icb"] = la_parent["code"].map(la_icb)
+    la_parent["region"] = la_parent["icb"].map(region_of_icb)
+    la_parent["country"] = geography.ENGLAND[0]
+    marmot_parent = members.rename(columns={"la_code": "code"}).assign(marmot=lambda f: "marmot:" + f["slug"])
+    for level, table in (("utla", la_parent), ("icb", la_parent), ("region", la_parent),
+                         ("country", la_parent), ("marmot", marmot_parent)):
+        joined = table[["code", level]].merge(weights, on="code")
+        score = joined.groupby(level).apply(
+            lambda g: (g["imd_score"] * g["lsoas"]).sum() / g["lsoas"].sum(), include_groups=False)
+        rows = areas["level"] == level
+        areas.loc[rows, "imd_score"] = areas.loc[rows, "code"].map(score)
+        areas.loc[rows, "imd_method"] = "LSOA-weighted mean of member authorities"
+        if level in ("utla", "icb"):
+            ranked = areas.loc[rows, "imd_score"].rank(ascending=False, method="min")
+            areas.loc[rows, "imd_rank"] = ranked
+            areas.loc[rows, "imd_rank_of"] = int(rows.sum())
+    areas["imd_rank"] = areas["imd_rank"].astype("Int64")
+    areas["imd_rank_of"] = areas["imd_rank_of"].astype("Int64")
+    return areas
+
+
+def coverage_report(practices: pd.DataFrame) -> pd.DataFrame:
+    """Per year: share of practices and of registered patients placed and matched at each step."""
+    checks = {
+        "located_exact": practices["location_quality"] == "exact",
+        "located": practices["location_quality"] != "none",
+        "with_la": practices["la_code"].notna(),
+        "with_icb": practices["icb_code"].notna(),
+        "with_region": practices["region_code"].notna(),
+        "with_imd": practices["imd_score"].notna(),
+        "with_life_expectancy": practices["life_expectancy_female"].notna(),
+    }
+    rows = []
+    for year, group in practices.groupby("year"):
+        patients = group["registered_patients"]
+        row = {"year": year, "practices": len(group), "registered_patients": float(patients.sum())}
+        for name, mask in checks.items():
+            mask = mask.loc[group.index]
+            row[f"{name}_practices"] = float(mask.mean())
+            row[f"{name}_patients"] = float(patients[mask].sum() / patients.sum()) if patients.sum() else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def print_coverage(report: pd.DataFrame, progress=print) -> None:
+    names = ["located_exact", "located", "with_la", "with_icb", "with_region", "with_imd", "with_life_expectancy"]
+    progress("coverage (share of registered patients; share of practices in brackets)")
+    progress("year     practices " + " ".join(f"{n:>18}" for n in names))
+    for row in report.itertuples(index=False):
+        cells = " ".join(f"{getattr(row, n + '_patients'):>9.1%} ({getattr(row, n + '_practices'):>5.1%})"
+                         for n in names)
+        progress(f"{row.year}  {row.practices:>8,} {cells}")
+
+
+def input_files(raw_dir: Path) -> list[dict]:
+    entries = []
+    for source in SOURCES:
+        for path in sorted(Path(raw_dir).glob(source.pattern)):
+            with open(path, "rb") as handle:
+                rows = sum(block.count(b"\n") for block in iter(lambda h=handle: h.read(1 << 20), b""))
+            entries.append({
+                "path": str(path.relative_to(raw_dir)), "title": source.title, "publisher": source.publisher,
+                "vintage": source.vintage, "licence": source.licence, "caveat": source.caveat,
+                "sha256": sha256(path), "bytes": path.stat().st_size,
+                "rows": rows if not path.name.endswith((".gz", ".geojson")) else None,
+            })
+    return entries
+
+
+def write_outputs(tables: dict, folder: Path, raw_dir: Path, reference_dir: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "geo").mkdir(exist_ok=True)
+    written = {}
+    for name in ("practices", "areas", "area_indicators", "marmot_places", "marmot_members"):
+        path = folder / f"{name}.parquet"
+        tables[name].to_parquet(path, index=False, compression="zstd")
+        written[path.name] = len(tables[name])
+    for level, frame in tables["shapes"].items():
+        path = folder / "geo" / f"{level}.geojson"
+        path.write_text(geography.geojson_text(frame), encoding="utf-8")
+        written[f"geo/{level}.geojson"] = len(frame)
+    report = coverage_report(tables["practices"])
+    report.to_json(folder / "coverage.json", orient="records", indent=1)
+    marmot_path = Path(reference_dir) / MARMOT_FILE
+    manifest = {
+        "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "years": sorted(tables["practices"]["year"].unique().tolist()),
+        "attribution": config.OGL_ATTRIBUTION,
+        "inputs": input_files(raw_dir) + [{
+            "path": f"data/reference/{MARMOT_FILE}", "title": "Marmot Places (compiled by this project)",
+            "publisher": "Equity Atlas, from public sources named on each row", "vintage": "see file",
+            "licence": "Open Government Licence v3.0 compatible; facts with sources", "caveat": "",
+            "sha256": sha256(marmot_path), "bytes": marmot_path.stat().st_size,
+            "rows": len(tables["marmot_places"]),
+        }],
+        "outputs": [{"path": p, "rows": n, "sha256": sha256(folder / p), "bytes": (folder / p).stat().st_size}
+                    for p, n in sorted(written.items())],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Replace target with new: two renames, with recover_interrupted_swap() mending a crash between."""
+    old = target.with_name(target.name + ".previous")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def recover_interrupted_swap(target: Path) -> None:
+    old = target.with_name(target.name + ".previous")
+    if old.exists() and not target.exists():
+        os.replace(old, target)
+
+
+def build(raw_dir: Path | None = None, out_dir: Path | None = None, reference_dir: Path | None = None,
+          progress=print) -> dict:
+    raw_dir = Path(raw_dir or config.raw_dir())
+    out_dir = Path(out_dir or config.processed_dir())
+    reference_dir = Path(reference_dir or config.reference_dir())
+    if not raw_dir.is_dir():
+        raise SourceDataError(raw_dir, "raw data folder not found (set EQUITY_ATLAS_RAW_DIR or --raw-dir)")
+    recover_interrupted_swap(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tables = build_tables(raw_dir, reference_dir, progress=progress)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
+    try:
+        write_outputs(tables, staging, raw_dir, reference_dir)
+        swap_in(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    print_coverage(coverage_report(tables["practices"]), progress)
+    progress(f"wrote {out_dir}")
+    return tables

@@ -1,0 +1,50 @@
+"""One error type for bad source data, so every failure names file, column and row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SourceDataError(Exception):
+    """A source file that cannot be trusted: the build stops and keeps the previous data."""
+
+    def __init__(self, file: Path | str, message: str, *, column: str | None = None, row: int | None = None):
+        self.file = str(file)
+        self.column = column
+        self.row = row
+        where = [f"file {self.file}"]
+        if column is not None:
+            where.append(f"column {column!r}")
+        if row is not None:
+            where.append(f"row {row}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+def read_text_strict(path: Path) -> str:
+    """Decode as UTF-8 (BOM allowed) and say where it fails, rather than guessing an encoding."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceDataError(
+            path, f"is not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); re-save it as UTF-8",
+            row=line,
+        ) from None
+
+
+def to_number(series, path: Path, column: str, *, header_rows: int = 1):
+    """Parse published numbers ("1,234.50", "£12", "-", blank) and name the first cell that is not one."""
+    import pandas as pd
+
+    text = series.astype("string").str.strip()
+    cleaned = text.str.replace(",", "", regex=False).str.replace("£", "", regex=False)
+    cleaned = cleaned.mask(cleaned.isin(["", "-", "NA", "N/A", "na", "null", "NULL"]))
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    bad = numbers.isna() & cleaned.notna()
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        raise SourceDataError(
+            path, f"expected a number, found {text.iloc[position]!r}", column=column, row=position + header_rows + 1,
+        )
+    return numbers.astype("float64")

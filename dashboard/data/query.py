@@ -1,0 +1,181 @@
+"""The small API the app asks: processed tables in, plain frames and dicts out. No Dash here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .. import config, metrics
+
+REQUIRED_FILES = ["practices.parquet", "areas.parquet", "area_indicators.parquet", "marmot_places.parquet",
+                  "marmot_members.parquet", "manifest.json", "geo/la.geojson", "geo/icb.geojson",
+                  "geo/region.geojson", "geo/marmot.geojson"]
+LEVELS = {"la": "Local authority", "icb": "Integrated Care Board", "region": "NHS region"}
+LEVEL_COLUMN = {"la": "la_code", "icb": "icb_code", "region": "region_code", "utla": "utla_code"}
+DISPENSING = ["Yes", "No", "Unknown"]
+CONTRACTS = ["GMS", "PMS", "APMS", "Unknown"]
+RURALITY = ["Urban", "Rural", "Unknown"]
+
+
+class ProcessedDataError(RuntimeError):
+    """The processed data cannot be read: say which file and how to rebuild it."""
+
+
+@dataclass
+class Filters:
+    """A selection of practices. Empty lists mean 'no restriction'."""
+
+    year: str | None = None
+    region: list[str] = field(default_factory=list)
+    icb: list[str] = field(default_factory=list)
+    la: list[str] = field(default_factory=list)
+    marmot: list[str] = field(default_factory=list)
+    rurality: list[str] = field(default_factory=list)
+    dispensing: list[str] = field(default_factory=list)
+    contract: list[str] = field(default_factory=list)
+    quintile: list[int] = field(default_factory=list)
+    size: list[str] = field(default_factory=list)
+
+
+class Atlas:
+    """Processed data loaded once per process and shared by every request."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        for name in REQUIRED_FILES:
+            if not (self.folder / name).is_file():
+                raise ProcessedDataError(
+                    f"processed data file {self.folder / name} is missing; rebuild it with "
+                    f"`python -m dashboard.data build`")
+        try:
+            self.practices = pd.read_parquet(self.folder / "practices.parquet")
+            self.areas = pd.read_parquet(self.folder / "areas.parquet")
+            self.indicators = pd.read_parquet(self.folder / "area_indicators.parquet")
+            self.marmot_places = pd.read_parquet(self.folder / "marmot_places.parquet")
+            self.marmot_members = pd.read_parquet(self.folder / "marmot_members.parquet")
+            self.manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
+        except Exception as exc:  # a truncated parquet raises one of several arrow errors
+            raise ProcessedDataError(
+                f"processed data in {self.folder} is corrupt ({type(exc).__name__}: {exc}); rebuild it with "
+                f"`python -m dashboard.data build`") from None
+        for column in ("year", "dispensing", "contract_type", "rurality", "size_band", "la_code", "icb_code",
+                       "region_code", "utla_code"):
+            self.practices[column] = self.practices[column].astype("category")
+        self.years = sorted(self.practices["year"].unique().tolist())
+        self.latest_year = self.years[-1]
+        self.area_by_code = self.areas.set_index("code")
+        self.marmot_by_la = self.marmot_members.groupby("la_code")["slug"].apply(list).to_dict()
+
+    # --- selections -------------------------------------------------------------------------
+    def select(self, filters: Filters) -> pd.DataFrame:
+        frame = self.practices
+        mask = frame["year"] == (filters.year or self.latest_year)
+        for values, column in ((filters.region, "region_code"), (filters.icb, "icb_code"), (filters.la, "la_code"),
+                               (filters.rurality, "rurality"), (filters.dispensing, "dispensing"),
+                               (filters.contract, "contract_type"), (filters.size, "size_band")):
+            if values:
+                mask &= frame[column].isin(values)
+        if filters.quintile:
+            mask &= frame["imd_quintile"].isin(filters.quintile)
+        if filters.marmot:
+            las = self.marmot_members.loc[self.marmot_members["slug"].isin(filters.marmot), "la_code"]
+            mask &= frame["la_code"].isin(set(las))
+        return frame[mask]
+
+    def year_practices(self, year: str | None = None) -> pd.DataFrame:
+        return self.practices[self.practices["year"] == (year or self.latest_year)]
+
+    def england_sums(self, year: str | None = None) -> pd.DataFrame:
+        return _england_sums(self, year or self.latest_year)
+
+    def metric_by_area(self, practices: pd.DataFrame, level: str, metric_id: str, year: str | None = None) -> pd.Series:
+        """One value per area at a map level; Marmot Places count every member authority."""
+        if level == "marmot":
+            frame = practices.merge(self.marmot_members, on="la_code")
+            sums = metrics.group_sums(frame, "slug")
+            sums.index = "marmot:" + sums.index.astype(str)
+        else:
+            sums = metrics.group_sums(practices, LEVEL_COLUMN[level])
+        return metrics.compute(metric_id, sums, self.england_sums(year))
+
+    def metric_value(self, practices: pd.DataFrame, metric_id: str, year: str | None = None) -> float:
+        sums = metrics.group_sums(practices, None)
+        return float(metrics.compute(metric_id, sums, self.england_sums(year)).iloc[0])
+
+    # --- areas ------------------------------------------------------------------------------
+    def area(self, code: str) -> dict | None:
+        if code not in self.area_by_code.index:
+            return None
+        return {"code": code, **self.area_by_code.loc[code].to_dict()}
+
+    def area_filters(self, code: str, year: str | None = None) -> Filters | None:
+        """The filters that select an area's practices, whatever its level."""
+        area = self.area(code)
+        if area is None:
+            return None
+        filters = Filters(year=year)
+        level = area["level"]
+        if level == "marmot":
+            filters.marmot = [code.removeprefix("marmot:")]
+        elif level == "utla":
+            filters.la = self.areas.loc[self.areas["utla_code"] == code, "code"].tolist()
+        elif level in ("la", "icb", "region"):
+            setattr(filters, level, [code])
+            if level == "la" and area.get("upper_tier"):
+                filters.la = [code]
+        return filters
+
+    def areas_at(self, level: str) -> pd.DataFrame:
+        return self.areas[self.areas["level"] == level].sort_values("name")
+
+    # --- national figures -------------------------------------------------------------------
+    def national_summary(self, year: str | None = None) -> dict:
+        year = year or self.latest_year
+        if year not in self.years:
+            raise KeyError(f"no data for {year}; years available: {', '.join(self.years)}")
+        frame = self.year_practices(year)
+        by_dispensing = {}
+        for status in DISPENSING:
+            part = frame[frame["dispensing"] == status]
+            by_dispensing[status] = {
+                "practices": int(len(part)),
+                "registered_patients": int(round(part["registered_patients"].sum())),
+                "prescribing_dispensing_payments": round(float(part["pay_prescribing_dispensing"].sum()), 2),
+            }
+        patients = frame["registered_patients"]
+
+        def share(mask) -> float:
+            return round(float(patients[mask].sum() / patients.sum()), 4)
+
+        return {
+            "year": year,
+            "practices": int(len(frame)),
+            "registered_patients": int(round(patients.sum())),
+            "weighted_patients": int(round(frame["weighted_patients"].sum())),
+            "total_payments": round(float(frame["total_payments"].sum()), 2),
+            "total_payments_incl_covid_pcn": round(float(frame["total_incl_covid_pcn"].sum()), 2),
+            "prescribing_dispensing_payments": round(float(frame["pay_prescribing_dispensing"].sum()), 2),
+            "by_dispensing": by_dispensing,
+            "coverage": {
+                "located_exact": share(frame["location_quality"] == "exact"),
+                "located": share(frame["location_quality"] != "none"),
+                "with_la": share(frame["la_code"].notna()),
+                "with_icb": share(frame["icb_code"].notna()),
+                "with_imd": share(frame["imd_score"].notna()),
+                "with_life_expectancy": share(frame["life_expectancy_female"].notna()),
+            },
+        }
+
+
+@lru_cache(maxsize=64)
+def _england_sums(atlas: Atlas, year: str) -> pd.DataFrame:
+    return metrics.group_sums(atlas.year_practices(year), None)
+
+
+@lru_cache(maxsize=4)
+def load_atlas(folder: str | None = None) -> Atlas:
+    return Atlas(Path(folder) if folder else config.processed_dir())

@@ -1,0 +1,72 @@
+"""Explicit schemas for what the build writes: the app may trust anything that passes them."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.pandas import Check, Column, DataFrameSchema
+
+YEAR = r"^20\d\d-\d\d$"
+MONEY_TOTALS = ["total_payments", "total_incl_covid", "total_incl_pcn", "total_incl_covid_pcn"]
+
+PRACTICES = DataFrameSchema(
+    {
+        "year": Column(str, Check.str_matches(YEAR)),
+        "practice_code": Column(str, Check.str_matches(r"^[A-Z0-9]{6}$")),
+        "practice_name": Column(str),
+        "postcode": Column(str, nullable=True),
+        "contract_type": Column(str, Check.isin(["GMS", "PMS", "APMS", "Unknown"])),
+        "dispensing": Column(str, Check.isin(["Yes", "No", "Unknown"])),
+        "rurality": Column(str, Check.isin(["Urban", "Rural", "Unknown"])),
+        "registered_patients": Column(float, Check.ge(0)),
+        "weighted_patients": Column(float, Check.ge(0)),
+        **{name: Column(float) for name in MONEY_TOTALS},
+        "pay_prescribing_dispensing": Column(float),
+        "location_quality": Column(str, Check.isin(["exact", "sector", "district", "none"])),
+        "lon": Column(float, Check.in_range(-7, 2.1), nullable=True),
+        "lat": Column(float, Check.in_range(49.8, 56), nullable=True),
+        "la_code": Column(str, Check.str_matches(r"^E0[6-9]\d{6}$"), nullable=True),
+        "icb_code": Column(str, Check.str_matches(r"^E54\d{6}$"), nullable=True),
+        "region_code": Column(str, Check.str_matches(r"^E40\d{6}$"), nullable=True),
+        "imd_score": Column(float, Check.in_range(0, 100), nullable=True),
+        "imd_quintile": Column("Int64", Check.in_range(1, 5), nullable=True),
+        "imd_decile": Column("Int64", Check.in_range(1, 10), nullable=True),
+        "life_expectancy_female": Column(float, Check.in_range(60, 100), nullable=True),
+        "life_expectancy_male": Column(float, Check.in_range(60, 100), nullable=True),
+    },
+    unique=["year", "practice_code"],
+    strict=False,
+    coerce=False,
+)
+
+AREAS = DataFrameSchema(
+    {
+        "code": Column(str, unique=True),
+        "name": Column(str),
+        "level": Column(str, Check.isin(["country", "region", "icb", "utla", "la", "marmot"])),
+        "imd_score": Column(float, Check.in_range(0, 100), nullable=True),
+        "min_lon": Column(float, nullable=True),
+        "max_lat": Column(float, nullable=True),
+    },
+    strict=False,
+)
+
+AREA_INDICATORS = DataFrameSchema(
+    {
+        "area_code": Column(str),
+        "indicator": Column(str, Check.isin(["life_expectancy", "healthy_life_expectancy", "life_expectancy_sii"])),
+        "sex": Column(str, Check.isin(["Male", "Female", "Persons"])),
+        "period": Column(str),
+        "value": Column(float),
+    },
+    unique=["area_code", "indicator", "sex", "period"],
+    strict=False,
+)
+
+
+def validate(schema: DataFrameSchema, frame, name: str):
+    """Validate lazily so every failure is reported at once, naming the output."""
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(10).to_string()
+        raise ValueError(f"processed output {name} failed its schema:\n{cases}") from None

@@ -1,0 +1,203 @@
+"""The one registry of metrics: every map, chart, table, download and the methods page reads it.
+
+A metric is computed from sums over a group of practices (an area, a quintile, a selection), so
+the same definition gives the same number wherever it is shown. Adding a metric is one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# Columns summed per group; weighted means carry their weight column beside them.
+SUMMED = [
+    "registered_patients", "weighted_patients", "total_payments", "total_incl_covid_pcn",
+    "pay_prescribing_dispensing", "pay_core", "pay_qof", "pay_enhanced", "pay_premises", "pay_other",
+    "pay_covid", "pay_pcn",
+]
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    label: str
+    unit: str  # "£", "£ per patient", "%", "years", "score", "count"
+    formula: str
+    description: str
+    compute: callable = field(repr=False, compare=False)
+    decimals: int = 0
+    caveat: str = ""
+    higher_is: str = ""  # "better", "worse" or "" (neutral)
+
+    def format(self, value) -> str:
+        return format_value(value, self.unit, self.decimals)
+
+
+def format_value(value, unit: str, decimals: int = 0) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or pd.isna(value):
+        return "n/a"
+    if unit == "£":
+        return format_money(value)
+    if unit == "£ per patient":
+        return f"£{value:,.2f}"
+    if unit == "%":
+        return f"{value:.{max(decimals, 1)}f}%"
+    if unit == "years":
+        return f"{value:.1f} years" if decimals <= 1 else f"{value:.{decimals}f} years"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.{decimals}f}"
+
+
+def format_money(value: float) -> str:
+    size = abs(value)
+    if size >= 1e9:
+        return f"£{value / 1e9:,.2f}bn"
+    if size >= 1e6:
+        return f"£{value / 1e6:,.1f}m"
+    if size >= 1e3:
+        return f"£{value / 1e3:,.0f}k"
+    return f"£{value:,.0f}"
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (numerator / denominator).where(denominator > 0)
+
+
+def per_patient(money: str, patients: str, less: str | None = None):
+    """Pounds per patient over practices that had patients: closed practices would dilute it."""
+    def compute(s: pd.DataFrame) -> pd.Series:
+        top = s[f"{money}__listed"] - (s[f"{less}__listed"] if less else 0)
+        return ratio(top, s[f"{patients}__listed"])
+    return compute
+
+
+def weighted_mean(column: str):
+    return lambda s: ratio(s[f"{column}__wsum"], s[f"{column}__weight"])
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    REGISTRY[metric.id] = metric
+    return metric
+
+
+for base, base_label in (("registered", "registered"), ("weighted", "weighted")):
+    patients = f"{base}_patients"
+    register(Metric(
+        f"payments_per_{base}_patient", f"Payments per {base_label} patient", "£ per patient",
+        f"Total NHS payments to general practice ÷ {base_label} patients",
+        f"Money paid to practices in the year divided by their {base_label} list size"
+        + (" (weighted by the Carr-Hill formula for age, sex, need and rurality)" if base == "weighted" else "")
+        + ". Excludes COVID and PCN payments, which are published separately.",
+        per_patient("total_payments", patients), decimals=2))
+    register(Metric(
+        f"payments_per_{base}_patient_excl_prescribing",
+        f"Payments per {base_label} patient, excluding prescribing and dispensing", "£ per patient",
+        f"(Total NHS payments − prescribing fees − dispensing fees − drug reimbursement) ÷ {base_label} patients",
+        "Leaves out the money dispensing practices receive for supplying medicines, which is not paid "
+        "for general medical services and inflates dispensing (mostly rural) practices.",
+        per_patient("total_payments", patients, less="pay_prescribing_dispensing"), decimals=2))
+    register(Metric(
+        f"payments_per_{base}_patient_incl_covid_pcn",
+        f"Payments per {base_label} patient, including COVID and PCN payments", "£ per patient",
+        f"Total NHS payments including COVID and PCN payments ÷ {base_label} patients",
+        "Adds COVID vaccination and support payments and Primary Care Network payments routed via the "
+        "practice (published from 2020-21; equal to the total in earlier years).",
+        per_patient("total_incl_covid_pcn", patients), decimals=2))
+    register(Metric(
+        f"payments_per_{base}_patient_incl_covid_pcn_excl_prescribing",
+        f"Payments per {base_label} patient, including COVID and PCN, excluding prescribing and dispensing",
+        "£ per patient",
+        f"(Total including COVID and PCN − prescribing and dispensing payments) ÷ {base_label} patients",
+        "Everything paid to the practice except the money for supplying medicines.",
+        per_patient("total_incl_covid_pcn", patients, less="pay_prescribing_dispensing"), decimals=2))
+
+register(Metric("total_payments", "Total payments", "£", "Sum of total NHS payments to general practice",
+                "All payments to the practices in the area in the year, excluding COVID and PCN payments.",
+                lambda s: s["total_payments"]))
+register(Metric("total_payments_incl_covid_pcn", "Total payments including COVID and PCN", "£",
+                "Sum of total NHS payments including COVID and PCN payments",
+                "All payments including COVID and Primary Care Network payments.",
+                lambda s: s["total_incl_covid_pcn"]))
+register(Metric("prescribing_dispensing_payments", "Prescribing and dispensing payments", "£",
+                "Prescribing fees + dispensing fees + reimbursement of drugs",
+                "Money for supplying medicines; almost all goes to dispensing practices.",
+                lambda s: s["pay_prescribing_dispensing"]))
+register(Metric("practices", "Practices", "count", "Number of practices in the payments file",
+                "Every practice listed for the year, including practices that opened or closed during it.",
+                lambda s: s["practices"]))
+register(Metric("registered_patients", "Registered patients", "count", "Sum of registered patients",
+                "Patients on practice lists (last known figure in the year).",
+                lambda s: s["registered_patients"]))
+register(Metric("share_practices_dispensing", "Share of practices that dispense", "%",
+                "Dispensing practices ÷ practices with known status × 100",
+                "Dispensing practices supply medicines themselves, usually where no pharmacy is near.",
+                lambda s: 100 * ratio(s["dispensing_practices"], s["known_status_practices"]), decimals=1,
+                caveat="Dispensing status is unknown for some practices, mostly those that closed."))
+register(Metric("share_patients_dispensing", "Share of patients in dispensing practices", "%",
+                "Registered patients of dispensing practices ÷ patients of practices with known status × 100",
+                "How much of the population is served by a dispensing practice.",
+                lambda s: 100 * ratio(s["dispensing_patients"], s["known_status_patients"]), decimals=1))
+register(Metric("practice_imd_score", "Deprivation of practice populations (IMD score)", "score",
+                "Σ(practice IMD score × registered patients) ÷ Σ(registered patients with a score)",
+                "Average Index of Multiple Deprivation score of the practices' patients (higher is more "
+                "deprived), from OHID Fingertips indicator 93553, IMD 2019 edition where available.",
+                weighted_mean("imd_score"), decimals=1, higher_is="worse",
+                caveat="IMD 2019 scores; practices without a 2019 value use IMD 2015."))
+for sex in ("female", "male"):
+    register(Metric(f"life_expectancy_{sex}", f"Life expectancy, {sex}", "years",
+                    f"Σ(practice {sex} life expectancy × registered patients) ÷ Σ(registered patients with a value)",
+                    f"Life expectancy at birth of the practices' {sex} patients, estimated from where they live.",
+                    weighted_mean(f"life_expectancy_{sex}"), decimals=1, higher_is="better",
+                    caveat="A derived estimate (HEEC, from OHID MSOA data), latest period up to 2020."))
+    register(Metric(f"life_expectancy_gap_{sex}", f"Life expectancy gap to England, {sex}", "years",
+                    f"Area {sex} life expectancy − England {sex} life expectancy (same method)",
+                    "Negative means shorter lives than England as a whole.",
+                    weighted_mean(f"life_expectancy_{sex}"), decimals=1, higher_is="better",
+                    caveat="Computed against England from the same practice estimates."))
+
+GAP_METRICS = {"life_expectancy_gap_female": "life_expectancy_female", "life_expectancy_gap_male": "life_expectancy_male"}
+WEIGHTED = ["imd_score", "life_expectancy_female", "life_expectancy_male"]
+MAP_DEFAULT = "payments_per_weighted_patient"
+
+
+def group_sums(practices: pd.DataFrame, by) -> pd.DataFrame:
+    """The sums every metric is computed from, per group (by=None: one row for all)."""
+    frame = practices.copy()
+    listed = frame["registered_patients"] > 0
+    for column in ("total_payments", "total_incl_covid_pcn", "pay_prescribing_dispensing",
+                   "registered_patients", "weighted_patients"):
+        frame[f"{column}__listed"] = frame[column].where(listed, 0.0)
+    frame["practices"] = 1
+    known = frame["dispensing"].isin(["Yes", "No"])
+    frame["dispensing_practices"] = (frame["dispensing"] == "Yes").astype(int)
+    frame["known_status_practices"] = known.astype(int)
+    frame["dispensing_patients"] = frame["registered_patients"].where(frame["dispensing"] == "Yes", 0.0)
+    frame["known_status_patients"] = frame["registered_patients"].where(known, 0.0)
+    for column in WEIGHTED:
+        has = frame[column].notna() & listed
+        frame[f"{column}__wsum"] = (frame[column] * frame["registered_patients"]).where(has, 0.0)
+        frame[f"{column}__weight"] = frame["registered_patients"].where(has, 0.0)
+    columns = (SUMMED + ["practices", "dispensing_practices", "known_status_practices", "dispensing_patients",
+                         "known_status_patients"]
+               + [c for c in frame.columns if c.endswith(("__listed", "__wsum", "__weight"))])
+    columns = list(dict.fromkeys(columns))
+    if by is None:
+        return frame[columns].sum().to_frame().T
+    return frame.groupby(by, observed=True)[columns].sum()
+
+
+def compute(metric_id: str, sums: pd.DataFrame, england: pd.DataFrame | None = None) -> pd.Series:
+    metric = REGISTRY[metric_id]
+    values = metric.compute(sums)
+    if metric_id in GAP_METRICS:
+        if england is None:
+            raise ValueError(f"{metric_id} needs England's sums to compare with")
+        values = values - float(REGISTRY[GAP_METRICS[metric_id]].compute(england).iloc[0])
+    return values.astype(float)
