@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import abort, send_from_directory
 
@@ -56,7 +55,6 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         title="Equity Atlas",
         update_title=None,
         suppress_callback_exceptions=True,
-        external_stylesheets=[dbc.themes.BOOTSTRAP],
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content": "Where NHS money for general practice goes in England."}],
     )

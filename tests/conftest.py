@@ -1,0 +1,20 @@
+"""Shared fixtures; helpers live in tests/helpers.py so test modules can import them by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from helpers import PROJECT_ROOT  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def processed_dir() -> Path:
+    folder = PROJECT_ROOT / "data" / "processed"
+    if not (folder / "practices.parquet").is_file():
+        pytest.fail(f"{folder} is missing: the processed data ships with the repository")
+    return folder
