@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 from flask import abort, send_from_directory
 
-from . import config
+from . import config, security
 from .data.query import ProcessedDataError, load_atlas
+from .pages import resolve
 
-PAGES_FOLDER = Path(__file__).parent / "pages"
+PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare"]
 GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
 
 
@@ -40,6 +43,16 @@ def footer(atlas) -> html.Footer:
     ])
 
 
+def not_found(pathname: str | None) -> html.Div:
+    from .state import shorten
+
+    return html.Div(className="not-found", children=[
+        html.H1("Page not found"),
+        html.P(f"There is no page at “{shorten(pathname or '')}”."),
+        html.P([dcc.Link("Go to the explorer", href="/"), " or ", dcc.Link("read the methods", href="/about"), "."]),
+    ])
+
+
 def create_app(processed_dir: str | None = None) -> dash.Dash:
     try:
         atlas = load_atlas(processed_dir or str(config.processed_dir()))
@@ -47,10 +60,14 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         print(f"Equity Atlas cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
+    for name in PAGE_MODULES:
+        try:
+            importlib.import_module(f"dashboard.pages.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"dashboard.pages.{name}":
+                raise
     app = dash.Dash(
         __name__,
-        use_pages=True,
-        pages_folder=str(PAGES_FOLDER),
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="Equity Atlas",
         update_title=None,
@@ -60,10 +77,27 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
     )
     app.layout = html.Div(className="atlas", children=[
         navigation(),
-        html.Main(dash.page_container, id="main", tabIndex="-1"),
+        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="page-title"),
+        html.Div(id="title-sink", hidden=True),
+        html.Main(id="main", tabIndex="-1", children=html.Div(id="page-content")),
         footer(atlas),
     ])
 
+    @app.callback(Output("page-content", "children"), Output("page-title", "data"),
+                  Input("url", "pathname"), State("url", "search"))
+    def render_page(pathname, search):
+        page, params = resolve(pathname)
+        if page is None:
+            return not_found(pathname), "Page not found · Equity Atlas"
+        params = {k: unquote(v) for k, v in params.items()}
+        return page.render(search=search or "", **params), page.title
+
+    app.clientside_callback(
+        "function(title) { if (title) { document.title = title; } return window.dash_clientside.no_update; }",
+        Output("title-sink", "children"), Input("page-title", "data"))
+
+    security.install(app)
     server = app.server
     geo_folder = Path(atlas.folder) / "geo"
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .errors import SourceDataError
 
-COLUMNS = ["slug", "name", "country", "year_joined", "member_la_codes", "member_la_names", "source_url", "notes"]
+COLUMNS = ["slug", "name", "country", "status", "year_joined", "member_la_codes", "member_la_names", "source_url", "notes"]
 
 
 def read_marmot_places(path: Path, known_la_codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,16 +1,448 @@
-"""The explorer: England at a glance (the map, filters and charts build on this page)."""
+"""The explorer: a map of England and charts for any selection, with the whole view in the URL."""
 
 from __future__ import annotations
 
-import dash
-from dash import html
+from datetime import datetime
 
+import dash_ag_grid as dag
+from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+
+from dashboard.components.controls import CONTROL_FIELDS, filter_panel
 from dashboard.components.headline import national_headline
-from dashboard.data.query import load_atlas
+from dashboard.data import aggregates
+from dashboard.data.query import LEVELS, load_atlas
+from dashboard.figures import components as component_figures
+from dashboard.figures import deprivation as deprivation_figures
+from dashboard.figures import map as map_figures
+from dashboard.figures import scatter as scatter_figures
+from dashboard.figures import trend as trend_figures
+from dashboard.metrics import REGISTRY, format_value
+from dashboard.pages import route
+from dashboard.state import ViewState, default_state, parse_query, to_query
 
-dash.register_page(__name__, path="/", title="Equity Atlas: explorer", name="Explorer")
+CONTROL_IDS = list(CONTROL_FIELDS)
+CHARTS = {
+    "chart-deprivation": "Payments per weighted patient by national deprivation band",
+    "chart-scatter-pay": "Practice deprivation against payments per weighted patient",
+    "chart-scatter-le": "Practice deprivation against life expectancy",
+    "chart-trend": "Payments per weighted patient by deprivation fifth, every year",
+    "chart-components": "What the money is made of, by deprivation fifth",
+}
+CARD_METRICS = ["practices", "registered_patients", "total_payments", "payments_per_weighted_patient",
+                "share_patients_dispensing", "life_expectancy_female", "life_expectancy_male"]
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "sendDataToCloud"]}
 
 
-def layout(**_query):
+def chart_block(chart_id: str, title: str) -> html.Section:
+    return html.Section(className="chart-block", **{"aria-labelledby": f"{chart_id}-title"}, children=[
+        html.H3(title, id=f"{chart_id}-title"),
+        html.P(id=f"{chart_id}-alt", className="chart-alt"),
+        dcc.Loading(dcc.Graph(id=chart_id, config=GRAPH_CONFIG, className="chart"), type="dot",
+                    delay_show=400),
+        html.Div(className="chart-downloads", children=[
+            html.Button("Download chart as PNG", id={"type": "chart-png", "chart": chart_id}, className="button-link"),
+            html.Button("Download chart as SVG", id={"type": "chart-svg", "chart": chart_id}, className="button-link"),
+            html.Button("Download chart data (CSV)", id={"type": "chart-csv", "chart": chart_id},
+                        className="button-link"),
+        ]),
+    ])
+
+
+@route("/", "Equity Atlas: explorer")
+def layout(search: str = "", **_params):
     atlas = load_atlas()
-    return html.Div([national_headline(atlas.national_summary(atlas.latest_year))])
+    state, notices = parse_query(search, atlas)
+    base_map = map_figures.choropleth_map(
+        level=state.level, codes=[], values=[], names=[], metric=REGISTRY[state.metric], year=state.year,
+        geojson_url=f"/geo/{state.level}.geojson", marmot_outline_url="/geo/marmot.geojson",
+        marmot_codes=atlas.areas.loc[atlas.areas["level"] == "marmot", "code"].tolist())
+    return html.Div(className="explorer", children=[
+        dcc.Store(id="ex-state", data=state.as_dict()),
+        dcc.Download(id="ex-download"),
+        html.Div(id="ex-notice", role="status", **{"aria-live": "polite"}, children=notice(notices)),
+        html.H1("Where NHS money for general practice goes", className="page-title"),
+        html.Div(className="explorer-grid", children=[
+            html.Aside(filter_panel(atlas, state), className="filters", **{"aria-label": "Filters"}),
+            html.Div(className="explorer-main", children=[
+                html.Section(id="ex-cards", className="cards", **{"aria-label": "Headline figures"}),
+                html.Section(className="map-block", **{"aria-labelledby": "map-title"}, children=[
+                    html.Div(className="map-header", children=[
+                        html.H2(id="map-title"),
+                        html.Div(className="map-actions", children=[
+                            dcc.Checklist(id="ex-show-practices", options=[{"label": "Show practices", "value": "on"}],
+                                          value=[], inline=True, className="checklist"),
+                            html.Button("Clear area selection", id="ex-clear-area", className="button-link"),
+                        ]),
+                    ]),
+                    html.P("Click an area to narrow the charts, cards and table to it. " + map_figures.MAP_KEY,
+                           className="control-hint"),
+                    dcc.Graph(id="ex-map", figure=base_map, config={**GRAPH_CONFIG, "scrollZoom": True},
+                              className="map", style={"height": "620px"}),
+                    html.Div(id="ex-map-alt", className="map-alt"),
+                ]),
+                html.Div(id="ex-gap-sentence", className="gap-sentence"),
+                html.Div(className="charts", children=[chart_block(cid, title) for cid, title in CHARTS.items()]),
+                html.Section(className="table-block", **{"aria-labelledby": "table-title"}, children=[
+                    html.H2("Practices in this selection", id="table-title"),
+                    html.Div(className="table-tools", children=[
+                        html.Label("Search practices by name, code or postcode", htmlFor="ex-table-search"),
+                        dcc.Input(id="ex-table-search", type="search", debounce=0.3, placeholder="e.g. Densham, "
+                                  "A81001 or TS18 1HU"),
+                    ]),
+                    dag.AgGrid(id="ex-table", columnDefs=table_columns(), rowData=[],
+                               defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                               dashGridOptions={"rowSelection": "single", "pagination": True,
+                                                "paginationPageSize": 25, "animateRows": False},
+                               getRowId="params.data.practice_code", style={"height": "560px"},
+                               className="ag-theme-alpine"),
+                ]),
+                html.Section(className="downloads", **{"aria-labelledby": "downloads-title"}, children=[
+                    html.H2("Take this view with you", id="downloads-title"),
+                    html.Button("Download data (CSV)", id="ex-download-csv", className="button"),
+                    html.Button("Download data (Excel)", id="ex-download-xlsx", className="button"),
+                    html.Button("Copy link to this view", id="ex-copy-link", className="button button-secondary"),
+                    html.Span(id="ex-copy-status", role="status", className="control-hint"),
+                    html.P("Every file carries its sources, the filters applied, the date made and the Open "
+                           "Government Licence attribution.", className="control-hint"),
+                ]),
+                html.Details(className="national", children=[
+                    html.Summary("England at a glance"),
+                    national_headline(atlas.national_summary(atlas.latest_year)),
+                ]),
+            ]),
+        ]),
+    ])
+
+
+def notice(messages: list[str]):
+    if not messages:
+        return None
+    return html.Div(className="notice", children=[
+        html.Strong("Some of the link could not be used. "), html.Ul([html.Li(m) for m in messages])])
+
+
+def table_columns() -> list[dict]:
+    money = {"type": "numericColumn", "valueFormatter": {"function": "params.value == null ? '' : '£' + "
+                                                                     "d3.format(',.2f')(params.value)"}}
+    count = {"type": "numericColumn", "valueFormatter": {"function": "params.value == null ? '' : "
+                                                                     "d3.format(',.0f')(params.value)"}}
+    return [
+        {"field": "practice_code", "headerName": "Code", "pinned": "left", "width": 100},
+        {"field": "practice_name", "headerName": "Practice", "width": 260},
+        {"field": "postcode", "headerName": "Postcode", "width": 110},
+        {"field": "la_name", "headerName": "Local authority"},
+        {"field": "dispensing", "headerName": "Dispensing", "width": 120},
+        {"field": "contract_type", "headerName": "Contract", "width": 110},
+        {"field": "rurality", "headerName": "Rurality", "width": 110},
+        {"field": "registered_patients", "headerName": "Registered patients", **count},
+        {"field": "payments_per_weighted_patient", "headerName": "£ per weighted patient", **money},
+        {"field": "total_payments", "headerName": "Total payments (£)", **money},
+        {"field": "imd_score", "headerName": "IMD score", "type": "numericColumn"},
+        {"field": "imd_quintile", "headerName": "Deprivation fifth (1 = most)", "type": "numericColumn"},
+    ]
+
+
+# --- state: URL <-> controls <-> store -----------------------------------------------------------------
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    *[Output(cid, "value") for cid in CONTROL_IDS],
+    Output("ex-state", "data"),
+    Output("ex-notice", "children"),
+    Input("url", "search"),
+    *[Input(cid, "value") for cid in CONTROL_IDS],
+    Input("f-reset", "n_clicks"),
+    Input("ex-map", "clickData"),
+    Input("ex-clear-area", "n_clicks"),
+    State("ex-state", "data"),
+    State("url", "pathname"),
+    prevent_initial_call=True,
+)
+def sync_state(search, *args):
+    """One place decides the view: a new URL sets the controls; a control or click writes the URL."""
+    if args[-1] not in ("/", ""):
+        return (no_update,) * (len(CONTROL_IDS) + 3)
+    values = args[: len(CONTROL_IDS)]
+    click, stored = args[-3], args[-2]
+    atlas = load_atlas()
+    trigger = ctx.triggered_id
+    controls_unchanged = (no_update,) * len(CONTROL_IDS)
+    if trigger == "url":
+        state, notices = parse_query(search, atlas)
+        return (no_update, *control_values(state), state.as_dict(), notice(notices))
+    if trigger == "f-reset":
+        state = default_state(atlas.latest_year)
+        return (to_query(state, atlas.latest_year), *control_values(state), state.as_dict(), None)
+    state = ViewState(**stored) if stored else default_state(atlas.latest_year)
+    if trigger == "ex-map":
+        code = clicked_area(click)
+        if not code:
+            return no_update, *controls_unchanged, no_update, no_update
+        state.area = "" if state.area == code else code
+        return to_query(state, atlas.latest_year), *controls_unchanged, state.as_dict(), no_update
+    if trigger == "ex-clear-area":
+        state.area = ""
+        return to_query(state, atlas.latest_year), *controls_unchanged, state.as_dict(), no_update
+    for cid, value in zip(CONTROL_IDS, values, strict=True):
+        name = CONTROL_FIELDS[cid]
+        default = getattr(default_state(atlas.latest_year), name)
+        setattr(state, name, value if value not in (None, "") else default)
+    if state.area and state.area.split(":")[0] != "marmot" and not area_at_level(atlas, state.area, state.level):
+        state.area = ""  # the selected area belongs to another map level
+    return to_query(state, atlas.latest_year), *controls_unchanged, state.as_dict(), None
+
+
+def control_values(state: ViewState) -> list:
+    return [getattr(state, CONTROL_FIELDS[cid]) for cid in CONTROL_IDS]
+
+
+def clicked_area(click) -> str | None:
+    if not click or not click.get("points"):
+        return None
+    point = click["points"][0]
+    location = point.get("location")
+    if isinstance(location, str) and location:
+        return location
+    return None
+
+
+def area_at_level(atlas, code: str, level: str) -> bool:
+    area = atlas.area(code)
+    return bool(area) and area["level"] == level
+
+
+def selection(atlas, state: ViewState):
+    """The practices the view covers: the filters, then the clicked area."""
+    practices = atlas.select(state.filters())
+    if state.area:
+        narrowing = atlas.area_filters(state.area, state.year)
+        if narrowing is not None:
+            practices = practices[practices.index.isin(atlas.select(narrowing).index)]
+    return practices
+
+
+def selection_name(atlas, state: ViewState) -> str:
+    if state.area and atlas.area(state.area):
+        return atlas.area(state.area)["name"]
+    filtered = any(getattr(state, name) for name in ("region", "icb", "la", "marmot", "rurality", "dispensing",
+                                                      "contract", "quintile", "size"))
+    return "Filtered practices" if filtered else "England"
+
+
+# --- map -------------------------------------------------------------------------------------------------
+@callback(Output("ex-map", "figure"), Output("map-title", "children"), Output("ex-map-alt", "children"),
+          Input("ex-state", "data"), Input("ex-show-practices", "value"))
+def update_map(stored, show_practices):
+    """Send values, not shapes: the boundaries stay in the browser; only codes and numbers travel."""
+    atlas = load_atlas()
+    state = ViewState(**stored)
+    metric = REGISTRY[state.metric]
+    practices = atlas.select(state.filters())
+    values = atlas.metric_by_area(practices, state.level, state.metric, state.year).dropna()
+    names = atlas.area_by_code["name"].reindex(values.index).fillna("")
+    patch = Patch()
+    update = map_figures.area_values(state.level, list(values.index), values.round(4).tolist(), list(names),
+                                     metric, state.year, geojson_url=f"/geo/{state.level}.geojson")
+    patch["data"][map_figures.AREA_TRACE]["colorbar"]["title"]["text"] = update.pop("colorbar_title")
+    for key, value in update.items():
+        patch["data"][map_figures.AREA_TRACE][key] = value
+    patch["data"][map_figures.AREA_TRACE]["marker"]["opacity"] = (
+        map_figures.AREA_OPACITY_WITH_PRACTICES if show_practices else map_figures.AREA_OPACITY)
+    selected = [state.area] if state.area else []
+    selected_level = "marmot" if state.area.startswith("marmot:") else state.level
+    patch["data"][map_figures.SELECTED_TRACE]["locations"] = selected
+    patch["data"][map_figures.SELECTED_TRACE]["z"] = [1] * len(selected)
+    patch["data"][map_figures.SELECTED_TRACE]["geojson"] = f"/geo/{selected_level}.geojson"
+    points = map_figures.practice_points(selection(atlas, state)) if show_practices else map_figures.no_points()
+    for key, value in points.items():
+        patch["data"][map_figures.PRACTICE_TRACE][key] = value
+    title = f"{metric.label}, by {LEVELS[state.level].lower()}, {state.year}"
+    return patch, title, map_alternative(values, names, metric, state, atlas)
+
+
+def map_alternative(values, names, metric, state, atlas):
+    """What the map shows, for people who cannot see it: the range and the extremes."""
+    if values.empty:
+        return html.P("No areas have a value for this selection.")
+    order = values.sort_values(ascending=False)
+    top = [f"{names[c]} ({metric.format(order[c])})" for c in order.index[:5]]
+    bottom = [f"{names[c]} ({metric.format(order[c])})" for c in order.index[-5:][::-1]]
+    return html.Details(children=[
+        html.Summary("The map as text"),
+        html.P(f"{len(values)} areas. {metric.label} ranges from {metric.format(order.iloc[-1])} to "
+               f"{metric.format(order.iloc[0])}."),
+        html.P("Highest: " + "; ".join(top) + "."),
+        html.P("Lowest: " + "; ".join(bottom) + "."),
+    ])
+
+
+# --- cards, charts and table ---------------------------------------------------------------------------
+@callback(
+    Output("ex-cards", "children"),
+    *[Output(cid, "figure") for cid in CHARTS],
+    *[Output(f"{cid}-alt", "children") for cid in CHARTS],
+    Output("ex-gap-sentence", "children"),
+    Input("ex-state", "data"),
+)
+def update_charts(stored):
+    atlas = load_atlas()
+    state = ViewState(**stored)
+    practices = selection(atlas, state)
+    name = selection_name(atlas, state)
+    cards = headline_cards(atlas, practices, state, name)
+    band = state.band
+    table = aggregates.by_deprivation(practices, band=band)
+    gap = aggregates.deprivation_gap(table)
+    bars = deprivation_figures.deprivation_bars(table, band_label=band)
+    pay = aggregates.scatter_frame(practices, y="payments_per_weighted_patient")
+    pay_fig = scatter_figures.deprivation_scatter(pay, aggregates.fit_line(pay["imd_score"], pay["y"],
+                                                                            pay["registered_patients"]),
+                                                  REGISTRY["payments_per_weighted_patient"].label + " (£)")
+    le = aggregates.scatter_frame(practices, y="life_expectancy_female")
+    le_fig = scatter_figures.deprivation_scatter(le, aggregates.fit_line(le["imd_score"], le["y"],
+                                                                         le["registered_patients"]),
+                                                 REGISTRY["life_expectancy_female"].label + " (years)")
+    history = all_years_selection(atlas, state)
+    trend = trend_figures.trend_lines(aggregates.trend_by_quintile(history, "payments_per_weighted_patient"))
+    parts = component_figures.component_bars(aggregates.components_by_quintile(practices))
+    figures = [bars, pay_fig, le_fig, trend, parts]
+    alts = [fig.layout.meta.get("alt", "") if isinstance(fig.layout.meta, dict) else "" for fig in figures]
+    sentence = html.P(f"{name}, {state.year}: {gap['sentence']}") if gap.get("sentence") else None
+    return cards, *figures, *alts, sentence
+
+
+def all_years_selection(atlas, state: ViewState):
+    frames = []
+    for year in atlas.years:
+        state_year = ViewState(**{**state.as_dict(), "year": year})
+        frames.append(selection(atlas, state_year))
+    import pandas as pd
+
+    return pd.concat(frames)
+
+
+def headline_cards(atlas, practices, state: ViewState, name: str) -> list:
+    england = atlas.year_practices(state.year)
+    cards = [html.H2(f"{name}, {state.year}", className="cards-heading")]
+    items = []
+    for metric_id in CARD_METRICS:
+        metric = REGISTRY[metric_id]
+        value = atlas.metric_value(practices, metric_id, state.year)
+        reference = atlas.metric_value(england, metric_id, state.year)
+        comparison = "" if name == "England" else f"England: {format_value(reference, metric.unit, metric.decimals)}"
+        items.append(html.Div(className="card", children=[
+            html.Dt(metric.label), html.Dd(metric.format(value), className="card-value"),
+            html.Dd(comparison, className="card-compare"),
+        ]))
+    cards.append(html.Dl(items, className="card-list"))
+    return cards
+
+
+@callback(Output("ex-table", "rowData"), Input("ex-state", "data"))
+def update_table(stored):
+    atlas = load_atlas()
+    state = ViewState(**stored)
+    from dashboard.downloads import practice_table
+
+    table = practice_table(atlas, selection(atlas, state))
+    return table.to_dict("records")
+
+
+@callback(Output("ex-table", "dashGridOptions"), Input("ex-table-search", "value"), State("ex-table", "dashGridOptions"))
+def search_table(text, options):
+    options = dict(options or {})
+    options["quickFilterText"] = text or ""
+    return options
+
+
+@callback(Output("ex-map", "figure", allow_duplicate=True), Input("ex-table", "selectedRows"),
+          prevent_initial_call=True)
+def highlight_practice(rows):
+    """Selecting a practice in the table marks it on the map."""
+    patch = Patch()
+    points = map_figures.highlight_point(rows[0] if rows else None)
+    for key, value in points.items():
+        patch["data"][map_figures.HIGHLIGHT_TRACE][key] = value
+    return patch
+
+
+# --- downloads ---------------------------------------------------------------------------------------------
+@callback(Output("ex-download", "data"), Input("ex-download-csv", "n_clicks"), Input("ex-download-xlsx", "n_clicks"),
+          Input({"type": "chart-csv", "chart": ALL}, "n_clicks"), State("ex-state", "data"),
+          prevent_initial_call=True)
+def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
+    from dashboard import downloads
+
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update
+    atlas = load_atlas()
+    state = ViewState(**stored)
+    practices = selection(atlas, state)
+    names = atlas.area_by_code["name"].to_dict()
+    filters = downloads.describe_filters(state.filters(), names)
+    if state.area:
+        filters.append(f"Selected area: {names.get(state.area, state.area)} ({state.area})")
+    provenance = downloads.provenance_lines(filters, datetime.now(), atlas.manifest)
+    table = downloads.practice_table(atlas, practices)
+    columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
+    stem = f"equity-atlas-{selection_name(atlas, state)}-{state.year}"
+    chart_tables = chart_data(atlas, state, practices)
+    trigger = ctx.triggered_id
+    if trigger == "ex-download-csv":
+        return dcc.send_bytes(downloads.practices_csv(table, columns, provenance),
+                              downloads.safe_filename(stem, "csv"))
+    if trigger == "ex-download-xlsx":
+        sheets = {"Practices": table[[c for c, _ in columns]].rename(columns=dict(columns))}
+        sheets.update({CHARTS[cid][:31]: frame for cid, frame in chart_tables.items()})
+        return dcc.send_bytes(downloads.workbook_xlsx(sheets, provenance), downloads.safe_filename(stem, "xlsx"))
+    chart_id = trigger["chart"]
+    return dcc.send_bytes(downloads.table_csv(chart_tables[chart_id], provenance + [f"Chart: {CHARTS[chart_id]}"]),
+                          downloads.safe_filename(f"{stem}-{chart_id}", "csv"))
+
+
+def chart_data(atlas, state: ViewState, practices) -> dict:
+    """The numbers behind each chart, exactly as the figures draw them."""
+    pay = aggregates.scatter_frame(practices, y="payments_per_weighted_patient")
+    le = aggregates.scatter_frame(practices, y="life_expectancy_female")
+    return {
+        "chart-deprivation": aggregates.by_deprivation(practices, band=state.band),
+        "chart-scatter-pay": pay,
+        "chart-scatter-le": le,
+        "chart-trend": aggregates.trend_by_quintile(all_years_selection(atlas, state), "payments_per_weighted_patient"),
+        "chart-components": aggregates.components_by_quintile(practices),
+    }
+
+
+# --- browser-side conveniences -----------------------------------------------------------------------------
+for fmt in ("png", "svg"):
+    dash_clientside_download = f"""
+    function(clicks) {{
+        const trigger = window.dash_clientside.callback_context.triggered_id;
+        if (!trigger || !clicks.some(Boolean)) {{ return window.dash_clientside.no_update; }}
+        const graph = document.querySelector('#' + trigger.chart + ' .js-plotly-plot');
+        if (graph) {{ Plotly.downloadImage(graph, {{format: '{fmt}', filename: 'equity-atlas-' + trigger.chart,
+                                                     width: 1000, height: 600}}); }}
+        return window.dash_clientside.no_update;
+    }}"""
+    from dash import clientside_callback
+
+    clientside_callback(dash_clientside_download, Output({"type": f"chart-{fmt}", "chart": ALL}, "title"),
+                        Input({"type": f"chart-{fmt}", "chart": ALL}, "n_clicks"), prevent_initial_call=True)
+
+from dash import clientside_callback  # noqa: E402
+
+clientside_callback(
+    """
+    function(clicks) {
+        if (!clicks) { return window.dash_clientside.no_update; }
+        const link = window.location.href;
+        if (navigator.clipboard && window.isSecureContext) {
+            navigator.clipboard.writeText(link);
+            return 'Link copied: ' + link;
+        }
+        return 'Copy this link: ' + link;
+    }
+    """,
+    Output("ex-copy-status", "children"), Input("ex-copy-link", "n_clicks"), prevent_initial_call=True,
+)
+

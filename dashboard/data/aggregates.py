@@ -1,0 +1,227 @@
+"""Chart-ready tables for the explorer: practices in, small frames out (pandas only, no Dash).
+
+Every value goes through metrics.group_sums/compute so a quintile bar, a map area and a download
+show the same number for the same practices. Metric ids and band type ride along in `attrs` so
+the figure layer can label axes and hovers without being told twice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+
+BANDS = {"quintile": ("imd_quintile", 5, "fifth"), "decile": ("imd_decile", 10, "tenth")}
+GROUPS = ("All practices", "Dispensing", "Non-dispensing")
+GROUP_STATUS = {"Dispensing": "Yes", "Non-dispensing": "No"}
+
+# Payment components in the order they are stacked; the eight add up to total_incl_covid_pcn and the
+# first six to total_payments (checked in the data build), so stacks equal the headline metrics.
+COMPONENTS = {
+    "pay_core": "Global sum and core",
+    "pay_qof": "QOF",
+    "pay_enhanced": "Enhanced services",
+    "pay_premises": "Premises",
+    "pay_prescribing_dispensing": "Prescribing and dispensing",
+    "pay_other": "Other",
+    "pay_covid": "COVID",
+    "pay_pcn": "PCN",
+}
+
+
+def _band_column(band: str) -> tuple[str, int, str]:
+    if band not in BANDS:
+        raise ValueError(f"band must be 'quintile' or 'decile', not {band!r}")
+    return BANDS[band]
+
+
+def _banded(practices: pd.DataFrame, column: str) -> tuple[pd.DataFrame, int]:
+    """Practices with a deprivation band (as plain ints) and how many were left out for lacking one."""
+    has = practices[column].notna()
+    frame = practices[has].copy()
+    frame["band"] = frame[column].astype(int)
+    return frame, int((~has).sum())
+
+
+def by_deprivation(practices: pd.DataFrame, band: str = "quintile",
+                   metric_id: str = "payments_per_weighted_patient",
+                   england: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per band × group (all, dispensing, non-dispensing), every band present even if empty.
+
+    `england` is the reference for gap metrics; by default the practices passed in.
+    attrs: band, metric_id, excluded_practices (practices without a deprivation band).
+    """
+    column, n_bands, _ = _band_column(band)
+    england = metrics.group_sums(practices, None) if england is None else england
+    frame, excluded = _banded(practices, column)
+    bands = pd.Index(range(1, n_bands + 1), name="band")
+    parts = []
+    for group in GROUPS:
+        part = frame if group == "All practices" else frame[frame["dispensing"].astype(str) == GROUP_STATUS[group]]
+        sums = metrics.group_sums(part, "band").reindex(bands)
+        parts.append(pd.DataFrame({
+            "band": bands.to_numpy(),
+            "group": group,
+            "practices": sums["practices"].fillna(0).astype(int).to_numpy(),
+            "registered_patients": sums["registered_patients"].fillna(0).to_numpy(),
+            "value": metrics.compute(metric_id, sums.fillna(0), england).where(sums["practices"].fillna(0) > 0).to_numpy(),
+        }))
+    table = pd.concat(parts, ignore_index=True)
+    table.attrs.update(band=band, metric_id=metric_id, excluded_practices=excluded)
+    return table
+
+
+def deprivation_gap(table: pd.DataFrame, metric_id: str | None = None, band: str | None = None) -> dict:
+    """Most- against least-deprived band for all practices, with a sentence written from the numbers.
+
+    metric_id and band default to the table's attrs (set by by_deprivation).
+    """
+    band = band or table.attrs.get("band") or ("decile" if table["band"].max() > 5 else "quintile")
+    metric_id = metric_id or table.attrs.get("metric_id") or metrics.MAP_DEFAULT
+    _, n_bands, part = _band_column(band)
+    metric = metrics.REGISTRY[metric_id]
+    rows = table[table["group"] == "All practices"].set_index("band")["value"]
+    most, least = float(rows.get(1, np.nan)), float(rows.get(n_bands, np.nan))
+    difference = most - least
+    ratio = most / least if least else np.nan
+    percent = 100 * abs(difference) / abs(least) if least else np.nan
+    result = {
+        "band": band, "metric_id": metric_id, "most_deprived_band": 1, "least_deprived_band": n_bands,
+        "most_deprived_value": most, "least_deprived_value": least, "difference": difference,
+        "ratio": ratio, "percent": percent,
+    }
+    if not (np.isfinite(most) and np.isfinite(least)):
+        result["direction"] = ""
+        result["sentence"] = (f"There are not enough practices with data to compare the most and least "
+                              f"deprived {part}s of patients.")
+        return result
+    shown_diff = metric.format(abs(difference))
+    if shown_diff == metric.format(0) or difference == 0:
+        direction = "the same"
+    else:
+        direction = "less" if difference < 0 else "more"
+    result["direction"] = direction
+    result["sentence"] = _gap_sentence(metric, part, most, abs(difference), percent, direction)
+    return result
+
+
+def _gap_sentence(metric: metrics.Metric, part: str, most: float, size: float, percent: float,
+                  direction: str) -> str:
+    head, _, qualifier = metric.label.partition(", ")
+    who = f"serving the most deprived {part} of patients"
+    if metric.unit == "£ per patient":
+        lead = f"{qualifier[0].upper()}{qualifier[1:]}, practices" if qualifier else "Practices"
+        patient = "weighted" if "weighted" in metric.id else "registered"
+        said = f"{lead} {who} received {metric.format(most)} per {patient} patient"
+        more, less, than = "more", "less", "those"
+    else:
+        name = f"{qualifier} {head[0].lower()}{head[1:]}" if qualifier else f"{head[0].lower()}{head[1:]}"
+        said = f"For practices {who}, {name} was {metric.format(most)}"
+        more, less, than = "higher", "lower", "for those"
+    if direction == "the same":
+        return f"{said}, about the same as {than} serving the least deprived {part}."
+    word = less if direction == "less" else more
+    shown, gap = "", metric.format(size)
+    if metric.unit == "%":  # a relative change of a share reads as nonsense: say points
+        gap = f"{size:.1f} percentage points"
+    elif np.isfinite(percent) and metric.id not in metrics.GAP_METRICS:
+        shown = f" ({percent:.0f}%)" if percent >= 10 else f" ({percent:.1f}%)"
+    return f"{said}, {gap}{shown} {word} than {than} serving the least deprived {part}."
+
+
+def trend_by_quintile(practices_all_years: pd.DataFrame,
+                      metric_id: str = "payments_per_weighted_patient") -> pd.DataFrame:
+    """Metric per year and quintile in cash terms (no inflation adjustment); gap metrics use each year's total."""
+    rows = []
+    excluded = 0
+    for year, year_frame in practices_all_years.groupby(practices_all_years["year"].astype(str), sort=True):
+        england = metrics.group_sums(year_frame, None)
+        frame, missing = _banded(year_frame, "imd_quintile")
+        excluded += missing
+        if frame.empty:
+            continue
+        sums = metrics.group_sums(frame, "band")
+        rows.append(pd.DataFrame({"year": year, "band": sums.index.astype(int),
+                                  "value": metrics.compute(metric_id, sums, england).to_numpy(),
+                                  "practices": sums["practices"].astype(int).to_numpy()}))
+    columns = ["year", "band", "value", "practices"]
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    table = table[columns].sort_values(["year", "band"], ignore_index=True)
+    table.attrs.update(band="quintile", metric_id=metric_id, excluded_practices=excluded, prices="cash")
+    return table
+
+
+def components_by_quintile(practices: pd.DataFrame) -> pd.DataFrame:
+    """Each payment component per quintile: £ per weighted patient (practices with patients) and £ in total.
+
+    Per-patient amounts use only practices with registered patients, as the registry's per-patient
+    metrics do, so the first six stack to payments_per_weighted_patient and all eight to the
+    COVID-and-PCN-inclusive figure. `amount` is every practice's money, matching total_payments.
+    """
+    frame, excluded = _banded(practices, "imd_quintile")
+    listed = frame["registered_patients"] > 0
+    bands = pd.Index(range(1, 6), name="band")
+    amounts = frame.groupby("band")[list(COMPONENTS)].sum().reindex(bands, fill_value=0.0)
+    listed_amounts = frame[listed].groupby("band")[list(COMPONENTS)].sum().reindex(bands, fill_value=0.0)
+    weighted = frame[listed].groupby("band")["weighted_patients"].sum().reindex(bands, fill_value=0.0)
+    per_patient = listed_amounts.div(weighted.where(weighted > 0), axis=0)
+    table = pd.DataFrame({
+        "band": np.repeat(bands.to_numpy(), len(COMPONENTS)),
+        "component": list(COMPONENTS.values()) * len(bands),
+        "amount_per_weighted_patient": per_patient.to_numpy().ravel(),
+        "amount": amounts.to_numpy().ravel(),
+    })
+    table.attrs.update(band="quintile", metric_id="payments_per_weighted_patient_incl_covid_pcn",
+                       excluded_practices=excluded)
+    return table
+
+
+def practice_values(practices: pd.DataFrame, metric_id: str) -> pd.Series:
+    """A registry metric for each practice on its own (a group of one), aligned to the input index."""
+    if metric_id in metrics.GAP_METRICS:
+        raise ValueError(f"{metric_id} compares areas with England; it has no per-practice value")
+    if practices.empty:
+        return pd.Series(dtype=float, index=practices.index)
+    sums = metrics.group_sums(practices.reset_index(drop=True), np.arange(len(practices)))
+    values = metrics.compute(metric_id, sums).reindex(range(len(practices)))
+    return pd.Series(values.to_numpy(), index=practices.index, name=metric_id)
+
+
+def scatter_frame(practices: pd.DataFrame, y: str = "payments_per_weighted_patient") -> pd.DataFrame:
+    """One row per practice with patients and both an IMD score and a y value; column `y` holds the metric."""
+    frame = practices[practices["registered_patients"] > 0]
+    out = pd.DataFrame({
+        "practice_code": frame["practice_code"].astype(str),
+        "practice_name": frame["practice_name"].astype(str),
+        "imd_score": frame["imd_score"].astype(float),
+        "y": practice_values(frame, y),
+        "registered_patients": frame["registered_patients"].astype(float),
+        "dispensing": frame["dispensing"].astype(str),
+    })
+    out = out[np.isfinite(out["imd_score"]) & np.isfinite(out["y"])].reset_index(drop=True)
+    out.attrs.update(metric_id=y)
+    return out
+
+
+def fit_line(x, y, weights=None) -> dict:
+    """Weighted least-squares line y = intercept + slope·x (weights: list sizes), with weighted R²."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & (w > 0)
+    x, y, w = x[keep], y[keep], w[keep]
+    n = int(keep.sum())
+    nan = {"slope": np.nan, "intercept": np.nan, "r2": np.nan, "n": n}
+    if n < 2:
+        return nan
+    x_mean, y_mean = np.average(x, weights=w), np.average(y, weights=w)
+    sxx = float(np.sum(w * (x - x_mean) ** 2))
+    if sxx <= 0:
+        return nan
+    slope = float(np.sum(w * (x - x_mean) * (y - y_mean)) / sxx)
+    intercept = float(y_mean - slope * x_mean)
+    ss_tot = float(np.sum(w * (y - y_mean) ** 2))
+    ss_res = float(np.sum(w * (y - intercept - slope * x) ** 2))
+    r2 = 1 - ss_res / ss_tot if ss_tot > 0 else np.nan
+    return {"slope": slope, "intercept": intercept, "r2": float(r2), "n": n}

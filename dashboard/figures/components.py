@@ -1,0 +1,47 @@
+"""What the money per weighted patient is made of, quintile by quintile."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..data.aggregates import COMPONENTS
+from . import palette
+
+
+def component_bars(table) -> go.Figure:
+    """Stacked bars from aggregates.components_by_quintile (relative mode: some components are negative)."""
+    labels = dict(zip(range(1, 6), palette.band_labels(5), strict=True))
+    fig = go.Figure()
+    for component in COMPONENTS.values():
+        rows = table[table["component"] == component].set_index("band").reindex(range(1, 6))
+        fig.add_trace(go.Bar(
+            name=component, x=[labels[b] for b in rows.index], y=rows["amount_per_weighted_patient"].round(4),
+            customdata=rows["amount"].round(0).to_numpy(),
+            texttemplate="£%{y:,.0f}", textposition="inside", insidetextanchor="middle",
+            marker={"color": palette.COMPONENT_COLOURS[component],
+                    "pattern": {"shape": palette.COMPONENT_PATTERNS[component], "fillmode": "overlay",
+                                "fgcolor": "#ffffff", "solidity": 0.25}},
+            hovertemplate=(f"<b>{component}</b><br>Quintile %{{x}}<br>£%{{y:,.2f}} per weighted patient<br>"
+                           "£%{customdata:,.0f} in total<extra></extra>"),
+        ))
+    fig.update_layout(
+        template=palette.TEMPLATE, barmode="relative", uirevision="components",
+        uniformtext={"minsize": 10, "mode": "hide"},
+        xaxis={"title": {"text": "Deprivation quintile of the practice's patients (IMD, patient-weighted)"},
+               "type": "category"},
+        yaxis={"title": {"text": "Payments per weighted patient (£), by component"}},
+        legend={"traceorder": "normal"},
+        meta={"alt": _alt(table)},
+    )
+    return fig
+
+
+def _alt(table) -> str:
+    totals = table.groupby("band")["amount_per_weighted_patient"].sum(min_count=1)
+    core = table[table["component"] == "Global sum and core"].set_index("band")["amount_per_weighted_patient"]
+    parts = []
+    for band, name in ((1, "most"), (5, "least")):
+        parts.append(f"£{totals.get(band, float('nan')):,.2f} in the {name} deprived quintile "
+                     f"(£{core.get(band, float('nan')):,.2f} of it global sum and core)")
+    return ("Stacked bar chart of payments per weighted patient, including COVID and PCN, split into eight "
+            f"components for each deprivation quintile: {parts[0]}, against {parts[1]}.")

@@ -1,0 +1,49 @@
+"""Money (or any registry metric) by deprivation band, for all, dispensing and non-dispensing practices."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..data.aggregates import GROUPS, deprivation_gap
+from . import palette
+
+
+def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None = None) -> go.Figure:
+    """Grouped bars from aggregates.by_deprivation; each bar carries its practice count ('n=1,234')."""
+    metric_id = metric_id or table.attrs.get("metric_id")
+    metric = palette.metric_of(metric_id)
+    n_bands = 10 if band_label == "decile" else 5
+    labels = palette.band_labels(n_bands)
+    fig = go.Figure()
+    for group in GROUPS:
+        rows = table[table["group"] == group].set_index("band").reindex(range(1, n_bands + 1))
+        counts = rows["practices"].fillna(0).astype(int)
+        values = rows["value"].astype(float)
+        fig.add_trace(go.Bar(
+            name=group, x=labels, y=[None if not np.isfinite(v) else round(v, 4) for v in values],
+            text=[f"n={c:,}" if c else "" for c in counts],
+            textposition="outside", textfont={"size": 10 if n_bands == 10 else 12},
+            cliponaxis=False,
+            customdata=counts.to_numpy(),
+            marker={"color": palette.GROUP_COLOURS[group],
+                    "pattern": {"shape": palette.GROUP_PATTERNS[group], "fillmode": "overlay", "fgcolor": "#ffffff",
+                                "solidity": 0.3}},
+            hovertemplate=(f"<b>{group}</b><br>Deprivation {band_label} %{{x}}<br>"
+                           f"{palette.hover_value(metric_id)}<br>%{{customdata:,}} practices<extra></extra>"),
+        ))
+    fig.update_layout(
+        template=palette.TEMPLATE, barmode="group", bargap=0.18, uirevision="deprivation",
+        xaxis={"title": {"text": f"Deprivation {band_label} of the practice's patients (IMD, patient-weighted)"},
+               "type": "category"},
+        yaxis={"title": {"text": palette.axis_title(metric_id)}, "rangemode": "tozero"},
+        meta={"alt": _alt(table, band_label, metric)},
+    )
+    return fig
+
+
+def _alt(table, band_label: str, metric) -> str:
+    counted = int(table.loc[table["group"] == "All practices", "practices"].sum())
+    gap = deprivation_gap(table, metric.id, band_label)
+    return (f"Bar chart of {palette.plain_label(metric.id)} by deprivation {band_label} for {counted:,} practices, "
+            f"split into all, dispensing and non-dispensing practices. {gap['sentence']}")

@@ -1,0 +1,119 @@
+"""The look of every chart, defined once: colour-blind-safe colours, a small template, unit wording.
+
+Okabe–Ito for categories, cividis for maps, blue–orange for gaps (red–green and RdBu are avoided).
+Deprivation always runs orange (most deprived) to blue (least deprived) so a reader learns it once.
+The template is deliberately tiny: plotly's default one adds ~7 KB to every figure sent to the browser.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from .. import metrics
+
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+CATEGORICAL = [OKABE_ITO[name] for name in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple",
+                                              "sky_blue", "yellow", "black")]
+GREY = "#6E6E6E"
+INK = "#1b1b1b"
+
+GROUP_COLOURS = {"All practices": OKABE_ITO["blue"], "Dispensing": OKABE_ITO["vermillion"],
+                 "Non-dispensing": OKABE_ITO["sky_blue"]}
+GROUP_PATTERNS = {"All practices": "", "Dispensing": "/", "Non-dispensing": "."}
+
+DISPENSING_COLOURS = {"Yes": OKABE_ITO["vermillion"], "No": OKABE_ITO["blue"], "Unknown": GREY}
+DISPENSING_SYMBOLS = {"Yes": "diamond", "No": "circle", "Unknown": "x"}
+# On the map practices sit on cividis fills (navy → grey → yellow), where blue and vermillion vanish:
+# orange shows on navy and grey, black on grey and yellow (dispensing practices are mostly rural).
+MAP_DISPENSING_COLOURS = {"Yes": OKABE_ITO["black"], "No": OKABE_ITO["orange"], "Unknown": OKABE_ITO["reddish_purple"]}
+DISPENSING_LABELS = {"Yes": "Dispensing", "No": "Non-dispensing", "Unknown": "Dispensing status unknown"}
+
+# Ordinal deprivation: most deprived (1) orange through grey to least deprived (5) blue.
+QUINTILE_COLOURS = {1: OKABE_ITO["vermillion"], 2: OKABE_ITO["orange"], 3: GREY, 4: OKABE_ITO["sky_blue"],
+                    5: OKABE_ITO["blue"]}
+QUINTILE_SYMBOLS = {1: "circle", 2: "square", 3: "diamond", 4: "triangle-up", 5: "x"}
+
+SEQUENTIAL = "Cividis"
+DIVERGING = [[0.0, "#b35806"], [0.2, "#e08214"], [0.4, "#fdb863"], [0.5, "#f7f7f7"], [0.6, "#92c5de"],
+             [0.8, "#4393c3"], [1.0, "#2166ac"]]
+
+COMPONENT_COLOURS = dict(zip(
+    ["Global sum and core", "QOF", "Enhanced services", "Premises", "Prescribing and dispensing", "Other",
+     "COVID", "PCN"], CATEGORICAL, strict=True))
+COMPONENT_PATTERNS = dict(zip(COMPONENT_COLOURS, ["", "/", "\\", "x", "-", "|", "+", "."], strict=True))
+
+AREA_LINE = "#d9d9d9"
+OUTLINE = "#1b1b1b"
+
+TEMPLATE = go.layout.Template(layout={
+    "font": {"family": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif', "size": 13,
+             "color": INK},
+    "colorway": CATEGORICAL,
+    "paper_bgcolor": "#ffffff",
+    "plot_bgcolor": "#ffffff",
+    "xaxis": {"gridcolor": "#e5e5e5", "linecolor": "#8c8c8c", "zerolinecolor": "#bdbdbd", "automargin": True},
+    "yaxis": {"gridcolor": "#e5e5e5", "linecolor": "#8c8c8c", "zerolinecolor": "#bdbdbd", "automargin": True},
+    "hoverlabel": {"bgcolor": "#ffffff", "font": {"color": INK}},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
+})
+
+# How a unit reads in an axis title, and how a value is written in a hover template.
+AXIS_UNITS = {"£ per patient": "£", "£": "£", "%": "%", "years": "years", "score": "IMD score", "count": "number"}
+
+
+def metric_of(metric_id: str | None) -> metrics.Metric:
+    return metrics.REGISTRY[metric_id or metrics.MAP_DEFAULT]
+
+
+def plain_label(metric_id: str | None) -> str:
+    """The label as it reads mid-sentence: 'female life expectancy', 'payments per weighted patient'."""
+    metric = metric_of(metric_id)
+    head, _, qualifier = metric.label.partition(", ")
+    head = head[0].lower() + head[1:]
+    if qualifier and metric.unit != "£ per patient":
+        return f"{qualifier} {head}"
+    return head + (f", {qualifier}" if qualifier else "")
+
+
+def axis_title(metric_id: str | None, note: str = "", wrap: int = 48) -> str:
+    """'Payments per weighted patient (£)', broken onto two lines when long; note adds e.g. 'cash terms'."""
+    metric = metric_of(metric_id)
+    units = AXIS_UNITS.get(metric.unit, metric.unit)
+    label = metric.label
+    if len(label) > wrap and ", " in label:
+        head, _, rest = label.partition(", ")
+        label = f"{head},<br>{rest}"
+    return f"{label} ({units}{', ' + note if note else ''})"
+
+
+def hover_value(metric_id: str | None, variable: str = "y") -> str:
+    """A hovertemplate fragment that prints the value with its unit, e.g. '£%{y:,.2f}'."""
+    metric = metric_of(metric_id)
+    unit, decimals = metric.unit, metric.decimals
+    if unit == "£ per patient":
+        return f"£%{{{variable}:,.2f}} per {'weighted' if 'weighted' in metric.id else 'registered'} patient"
+    if unit == "£":
+        return f"£%{{{variable}:,.0f}}"
+    if unit == "%":
+        return f"%{{{variable}:.{max(decimals, 1)}f}}%"
+    if unit == "years":
+        return f"%{{{variable}:.1f}} years"
+    if unit == "count":
+        return f"%{{{variable}:,.0f}}"
+    return f"%{{{variable}:,.{decimals}f}}"
+
+
+def band_labels(n_bands: int) -> list[str]:
+    """'1 (most deprived)' … '5 (least deprived)': the direction is on the axis, not only in a legend."""
+    return [f"{band} (most deprived)" if band == 1 else f"{band} (least deprived)" if band == n_bands else str(band)
+            for band in range(1, n_bands + 1)]

@@ -1,0 +1,111 @@
+"""Every practice by deprivation against money or life expectancy, with the list-size-weighted line."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from . import palette
+
+X_TITLE = "Deprivation of the practice's patients (IMD score, higher = more deprived)"
+
+
+def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id: str | None = None) -> go.Figure:
+    """One WebGL point per practice from aggregates.scatter_frame, symbol by dispensing status, plus the fit.
+
+    y_label overrides the registry's axis title; metric_id defaults to frame.attrs["metric_id"].
+    """
+    metric_id = metric_id or frame.attrs.get("metric_id")
+    metric = palette.metric_of(metric_id)
+    y_label = y_label or palette.axis_title(metric_id)
+    value = palette.hover_value(metric_id)
+    fig = go.Figure()
+    for status in ("No", "Yes", "Unknown"):
+        part = frame[frame["dispensing"] == status]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            name=palette.DISPENSING_LABELS[status], x=part["imd_score"].round(2), y=part["y"].round(3),
+            mode="markers",
+            marker={"symbol": palette.DISPENSING_SYMBOLS[status], "color": palette.DISPENSING_COLOURS[status],
+                    "size": 6, "opacity": 0.55, "line": {"width": 0}},
+            customdata=np.column_stack([part["practice_name"], part["practice_code"],
+                                        part["registered_patients"].round(0)]),
+            hovertemplate=(f"<b>%{{customdata[0]}}</b> (%{{customdata[1]}})<br>"
+                           f"{palette.DISPENSING_LABELS[status]} practice<br>IMD score %{{x:.1f}}<br>{value}<br>"
+                           "%{customdata[2]:,.0f} registered patients<extra></extra>"),
+        ))
+    has_fit = bool(np.isfinite(fit.get("slope", np.nan)))
+    if has_fit and len(frame):
+        xs = np.array([frame["imd_score"].min(), frame["imd_score"].max()], dtype=float)
+        fig.add_trace(go.Scatter(
+            name="Fitted line (weighted by list size)", x=xs.round(2),
+            y=(fit["intercept"] + fit["slope"] * xs).round(3), mode="lines",
+            line={"color": palette.INK, "width": 3, "dash": "dash"}, hoverinfo="skip",
+        ))
+        fig.add_annotation(
+            text=_fit_text(fit, metric), xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left",
+            yanchor="top", showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",
+            bordercolor="#8c8c8c", borderwidth=1, font={"size": 12},
+        )
+    y_range, off_chart = _view_range(frame["y"].to_numpy(dtype=float))
+    if off_chart:
+        fig.add_annotation(
+            text=f"{off_chart:,} practice{'s' if off_chart != 1 else ''} with extreme values "
+                 f"{'are' if off_chart != 1 else 'is'} off the chart: use Autoscale to show all",
+            xref="paper", yref="paper", x=1, y=-0.01, xanchor="right", yanchor="bottom", showarrow=False,
+            font={"size": 11, "color": palette.GREY}, bgcolor="rgba(255,255,255,0.85)",
+        )
+    fig.update_layout(
+        template=palette.TEMPLATE, uirevision="scatter",
+        xaxis={"title": {"text": X_TITLE}}, yaxis={"title": {"text": y_label}, "range": y_range},
+        meta={"alt": _alt(frame, fit, metric, has_fit)},
+    )
+    return fig
+
+
+def _view_range(y: np.ndarray) -> tuple[list[float] | None, int]:
+    """A y-range from the 1st to 99th percentile (padded): a few practices with tiny lists get thousands of
+    pounds per patient and would otherwise squash everyone else into a line. Returns (range, points outside)."""
+    y = y[np.isfinite(y)]
+    if y.size < 50:
+        return None, 0
+    low, high = np.percentile(y, [1, 99])
+    pad = 0.1 * (high - low) or 1.0
+    low, high = float(low - pad), float(high + pad)
+    return [round(low, 3), round(high, 3)], int(((y < low) | (y > high)).sum())
+
+
+def _slope_text(fit: dict, metric) -> str:
+    """The slope in the metric's own unit per IMD point, e.g. '−£0.49 per weighted patient per IMD point'."""
+    slope = fit["slope"]
+    sign = "−" if slope < 0 else "+"
+    if metric.unit == "£ per patient":
+        patient = "weighted" if "weighted" in metric.id else "registered"
+        amount = f"£{abs(slope):,.2f} per {patient} patient"
+    elif metric.unit == "years":
+        amount = f"{abs(slope):.2f} years"
+    else:
+        amount = f"{abs(slope):,.3g}"
+    return f"{sign}{amount} per IMD point"
+
+
+def _r2(r2: float) -> str:
+    """Two decimals, or three when the fit explains almost nothing (0.00 would hide that it is not zero)."""
+    return f"{r2:.2f}" if r2 >= 0.01 else f"{r2:.3f}"
+
+
+def _fit_text(fit: dict, metric) -> str:
+    return (f"Slope: {_slope_text(fit, metric)}<br>R² = {_r2(fit['r2'])} "
+            f"(n = {fit['n']:,} practices, weighted by list size)")
+
+
+def _alt(frame, fit: dict, metric, has_fit: bool) -> str:
+    head = (f"Scatter plot of {len(frame):,} practices: deprivation (IMD score) against "
+            f"{palette.plain_label(metric.id)}, with dispensing practices drawn as diamonds.")
+    if not has_fit:
+        return head + " There are too few practices to fit a line."
+    direction = "falls" if fit["slope"] < 0 else "rises"
+    slope = _slope_text(fit, metric).lstrip("−+")
+    return (f"{head} The list-size-weighted line {direction} by {slope} "
+            f"(R² = {_r2(fit['r2'])}).")

@@ -1,0 +1,64 @@
+"""Response headers and request limits: a public, read-only app that partners may embed if allowed."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response, request
+
+MAX_REQUEST_BYTES = 256 * 1024  # the largest honest callback request is a few KB
+
+
+def frame_ancestors() -> str:
+    """Who may embed the app in a frame: 'self' unless the operator lists partner origins."""
+    return os.environ.get("EQUITY_ATLAS_FRAME_ANCESTORS", "'self'").strip() or "'self'"
+
+
+def content_security_policy(script_hashes: list[str]) -> str:
+    # Plotly's WebGL traces compile shaders with Function() and the map draws in blob: workers, so
+    # 'unsafe-eval' and blob: workers are needed; inline scripts are allowed only by their hashes.
+    scripts = " ".join(["'self'", "'unsafe-eval'", *script_hashes])  # Dash returns them quoted
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {scripts}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self' data: blob:",
+        "worker-src 'self' blob:",
+        "child-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors()}",
+    ])
+
+
+def install(app) -> None:
+    """Headers on every response, a cap on request bodies, and no tracebacks to clients."""
+    server: Flask = app.server
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    server.config["PROPAGATE_EXCEPTIONS"] = False
+    policy: dict[str, str] = {}
+
+    @server.after_request
+    def add_headers(response: Response) -> Response:
+        if "csp" not in policy:
+            policy["csp"] = content_security_policy(app.csp_hashes())
+        response.headers["Content-Security-Policy"] = policy["csp"]
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
+        if request.path.startswith("/_dash-update-component"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @server.errorhandler(413)
+    def too_large(_error):
+        return Response("Request too large.", status=413, mimetype="text/plain")
+
+    @server.errorhandler(500)
+    def server_error(_error):
+        return Response("Something went wrong on our side. Please reload the page.", status=500,
+                        mimetype="text/plain")
