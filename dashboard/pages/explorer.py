@@ -58,6 +58,7 @@ def layout(search: str = "", **_params):
         geojson_url=f"/geo/{state.level}.geojson", marmot_outline_url="/geo/marmot.geojson",
         marmot_codes=atlas.areas.loc[atlas.areas["level"] == "marmot", "code"].tolist())
     return html.Div(className="explorer", children=[
+        dcc.Location(id="ex-url", refresh="callback-nav"),
         dcc.Store(id="ex-state", data=state.as_dict()),
         dcc.Download(id="ex-download"),
         html.Div(id="ex-notice", role="status", **{"aria-live": "polite"}, children=notice(notices)),
@@ -92,8 +93,9 @@ def layout(search: str = "", **_params):
                     ]),
                     dag.AgGrid(id="ex-table", columnDefs=table_columns(), rowData=[],
                                defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                               dashGridOptions={"rowSelection": "single", "pagination": True,
-                                                "paginationPageSize": 25, "animateRows": False},
+                               dashGridOptions={"rowSelection": {"mode": "singleRow"}, "pagination": True,
+                                                "paginationPageSize": 20, "paginationPageSizeSelector": False,
+                                                "animateRows": False},
                                getRowId="params.data.practice_code", style={"height": "560px"},
                                className="ag-theme-alpine"),
                 ]),
@@ -145,17 +147,17 @@ def table_columns() -> list[dict]:
 
 # --- state: URL <-> controls <-> store -----------------------------------------------------------------
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    Output("ex-url", "search"),
     *[Output(cid, "value") for cid in CONTROL_IDS],
     Output("ex-state", "data"),
     Output("ex-notice", "children"),
-    Input("url", "search"),
+    Input("ex-url", "search"),
     *[Input(cid, "value") for cid in CONTROL_IDS],
     Input("f-reset", "n_clicks"),
     Input("ex-map", "clickData"),
     Input("ex-clear-area", "n_clicks"),
     State("ex-state", "data"),
-    State("url", "pathname"),
+    State("ex-url", "pathname"),
     prevent_initial_call=True,
 )
 def sync_state(search, *args):
@@ -163,11 +165,11 @@ def sync_state(search, *args):
     if args[-1] not in ("/", ""):
         return (no_update,) * (len(CONTROL_IDS) + 3)
     values = args[: len(CONTROL_IDS)]
-    click, stored = args[-3], args[-2]
+    click, stored = args[-4], args[-2]
     atlas = load_atlas()
     trigger = ctx.triggered_id
     controls_unchanged = (no_update,) * len(CONTROL_IDS)
-    if trigger == "url":
+    if trigger == "ex-url":
         state, notices = parse_query(search, atlas)
         return (no_update, *control_values(state), state.as_dict(), notice(notices))
     if trigger == "f-reset":
@@ -267,13 +269,16 @@ def map_alternative(values, names, metric, state, atlas):
     order = values.sort_values(ascending=False)
     top = [f"{names[c]} ({metric.format(order[c])})" for c in order.index[:5]]
     bottom = [f"{names[c]} ({metric.format(order[c])})" for c in order.index[-5:][::-1]]
-    return html.Details(children=[
-        html.Summary("The map as text"),
-        html.P(f"{len(values)} areas. {metric.label} ranges from {metric.format(order.iloc[-1])} to "
-               f"{metric.format(order.iloc[0])}."),
-        html.P("Highest: " + "; ".join(top) + "."),
-        html.P("Lowest: " + "; ".join(bottom) + "."),
-    ])
+    return [
+        html.P(f"The map shows {len(values)} areas. {metric.label} ranges from {metric.format(order.iloc[-1])} "
+               f"({names[order.index[-1]]}) to {metric.format(order.iloc[0])} ({names[order.index[0]]}).",
+               className="chart-alt"),
+        html.Details(children=[
+            html.Summary("Highest and lowest areas"),
+            html.P("Highest: " + "; ".join(top) + "."),
+            html.P("Lowest: " + "; ".join(bottom) + "."),
+        ]),
+    ]
 
 
 # --- cards, charts and table ---------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def painted_fraction(png: bytes, background=(255, 255, 255), tolerance: int = 12
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    pixels = list(image.getdata())
+    pixels = list(image.get_flattened_data() if hasattr(image, 'get_flattened_data') else image.getdata())
     differs = sum(1 for p in pixels if max(abs(p[i] - background[i]) for i in range(3)) > tolerance)
     return differs / len(pixels)
 

@@ -1,0 +1,180 @@
+"""The explorer as a person uses it: map painted, controls change what is shown, the URL keeps up."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlparse
+
+import openpyxl
+import pytest
+from support import painted_fraction, screenshot
+
+pytestmark = pytest.mark.e2e
+
+COVENTRY = ("E08000026", -1.52, 52.41)
+
+
+def wait_for_map(page, timeout=20_000):
+    """Until the WebGL canvas shows drawn areas, not just an empty div."""
+    page.locator("#ex-map .maplibregl-canvas, #ex-map canvas").first.wait_for(timeout=timeout)
+    deadline = timeout / 1000
+    import time
+
+    start = time.time()
+    fraction = 0.0
+    box = page.locator("#ex-map").bounding_box()
+    # The left three quarters: the colour bar (SVG, drawn even without WebGL) sits at the right edge.
+    clip = {"x": box["x"], "y": box["y"], "width": box["width"] * 0.75, "height": box["height"]}
+    while time.time() - start < deadline:
+        fraction = painted_fraction(page.screenshot(clip=clip))
+        if fraction > 0.08:
+            return fraction
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the map never painted (only {fraction:.1%} of its pixels differ from white)")
+
+
+def wait_for_charts(page):
+    page.locator("#chart-deprivation .main-svg").first.wait_for(timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('#ex-cards .card').length >= 5", timeout=20_000)
+
+
+def query(page) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def card_value(page, label: str) -> str:
+    card = page.locator("#ex-cards .card").filter(has=page.locator("dt", has_text=re.compile(f"^{label}$")))
+    return card.locator(".card-value").inner_text()
+
+
+def map_trace_locations(page) -> int:
+    return page.evaluate("document.querySelector('#ex-map .js-plotly-plot').data[0].locations.length")
+
+
+def test_first_view_is_england_by_local_authority(page, app_url):
+    page.goto(app_url + "/")
+    fraction = wait_for_map(page)
+    wait_for_charts(page)
+    assert fraction > 0.08
+    assert map_trace_locations(page) == 296
+    assert "by local authority, 2022-23" in page.locator("#map-title").inner_text()
+    assert card_value(page, "Practices") == "6,669"
+    assert "England, 2022-23" in page.locator("#ex-cards").inner_text()
+    gap = page.locator("#ex-gap-sentence").inner_text()
+    assert "most deprived fifth" in gap and "£" in gap
+    assert "areas" in page.locator("#ex-map-alt").inner_text()
+    screenshot(page, "explorer-default")
+
+
+def choose(page, control_id: str, option_text: str):
+    page.locator(f"#{control_id}").click()
+    page.locator(f"#{control_id}").get_by_text(option_text, exact=True).last.click()
+
+
+def test_year_level_and_filters_update_everything(page, app_url):
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    wait_for_charts(page)
+    before_title = page.locator("#map-title").inner_text()
+    choose(page, "f-year", "2016-17")
+    page.wait_for_function("document.querySelector('#map-title').innerText.includes('2016-17')", timeout=15_000)
+    assert query(page)["year"] == "2016-17"
+    page.wait_for_function("document.querySelector('#ex-cards').innerText.includes('2016-17')", timeout=15_000)
+    assert card_value(page, "Practices") == "7,763"
+    page.get_by_label("Integrated Care Board", exact=True).check()
+    page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot').data[0].locations.length === 42",
+                           timeout=15_000)
+    assert query(page)["level"] == "icb"
+    assert page.locator("#map-title").inner_text() != before_title
+    page.locator("#f-dispensing").get_by_label("Yes").check()
+    page.wait_for_function("new URLSearchParams(location.search).get('dispensing') === 'Yes'", timeout=15_000)
+    page.wait_for_function(
+        "document.querySelector('#ex-cards').innerText.includes('Filtered practices')", timeout=15_000)
+    practices = int(card_value(page, "Practices").replace(",", ""))
+    assert 800 < practices < 1200  # dispensing practices only
+    wait_for_map(page)
+    screenshot(page, "explorer-filtered")
+    page.go_back()
+    page.wait_for_function("!new URLSearchParams(location.search).get('dispensing')", timeout=15_000)
+    page.wait_for_function("document.querySelector('#ex-cards').innerText.includes('England, 2016-17')",
+                           timeout=15_000)
+    assert not page.locator("#f-dispensing").get_by_label("Yes").is_checked()
+    page.locator("#f-reset").click()
+    page.wait_for_function("new URLSearchParams(location.search).get('year') === '2022-23'", timeout=15_000)
+
+
+def test_clicking_an_area_narrows_the_view(page, app_url):
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    wait_for_charts(page)
+    code, lon, lat = COVENTRY
+    point = page.evaluate(
+        "([lon, lat]) => { const gd = document.querySelector('#ex-map .js-plotly-plot');"
+        " const map = gd._fullLayout.map._subplot.map;"
+        " const p = map.project([lon, lat]); const r = map.getCanvas().getBoundingClientRect();"
+        " return {x: r.left + p.x, y: r.top + p.y}; }", [lon, lat])
+    page.wait_for_timeout(800)
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function(f"new URLSearchParams(location.search).get('area') === '{code}'", timeout=15_000)
+    page.wait_for_function("document.querySelector('#ex-cards').innerText.includes('Coventry, 2022-23')",
+                           timeout=15_000)
+    practices = int(card_value(page, "Practices").replace(",", ""))
+    assert 40 < practices < 80
+    page.wait_for_function("document.querySelector('#ex-gap-sentence').innerText.startsWith('Coventry')",
+                           timeout=15_000)
+    screenshot(page, "explorer-coventry")
+
+
+def test_a_link_reopens_the_view(page, app_url):
+    page.goto(app_url + "/?year=2019-20&level=region&area=E40000007&metric=life_expectancy_female")
+    wait_for_map(page)
+    wait_for_charts(page)
+    assert map_trace_locations(page) == 7
+    assert "Life expectancy, female" in page.locator("#map-title").inner_text()
+    assert "East of England, 2019-20" in page.locator("#ex-cards").inner_text()
+    assert page.locator("#f-year").inner_text().strip().startswith("2019-20")
+
+
+def test_a_malformed_link_shows_a_notice_and_defaults(page, app_url):
+    page.goto(app_url + "/?year=2099-00&area=E99999999&metric=<b>bold</b>&level=ward")
+    notice = page.locator("#ex-notice")
+    notice.wait_for(timeout=15_000)
+    text = notice.inner_text()
+    assert "2099-00" in text and "E99999999" in text and "<b>bold</b>" in text
+    wait_for_map(page)
+    assert map_trace_locations(page) == 296
+    assert page.locator("#ex-notice b").count() == 0  # shown as text, never as markup
+
+
+def test_downloads_carry_rows_and_attribution(page, app_url):
+    page.goto(app_url + "/?la=E08000026")
+    wait_for_charts(page)
+    page.wait_for_function("document.querySelectorAll('#ex-table .ag-row').length > 0", timeout=20_000)
+    buttons = page.get_by_role("button", name=re.compile("^Download"))
+    assert buttons.count() >= 2 + 5 * 3
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download data (CSV)").click()
+    text = open(info.value.path(), encoding="utf-8-sig").read()
+    assert "Open Government Licence" in text and "Coventry" in text and "2022-23" in text
+    table = [line for line in text.splitlines() if line and not line.startswith("#")]
+    rows = list(csv.reader(io.StringIO("\n".join(table))))
+    practices = int(card_value(page, "Practices").replace(",", ""))
+    assert len(rows) - 1 == practices
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download data (Excel)").click()
+    book = openpyxl.load_workbook(info.value.path())
+    assert book.sheetnames[0] == "About"
+    about = " ".join(str(c.value) for row in book["About"].iter_rows() for c in row if c.value)
+    assert "Open Government Licence" in about and "Coventry" in about
+    assert book["Practices"].max_row - 1 == practices
+    with page.expect_download() as info:
+        page.locator("#chart-deprivation").locator("xpath=../..").get_by_role(
+            "button", name="Download chart data (CSV)").click()
+    assert "Open Government Licence" in open(info.value.path(), encoding="utf-8-sig").read()
+    for fmt in ("PNG", "SVG"):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=f"Download chart as {fmt}").first.click()
+        data = open(info.value.path(), "rb").read()
+        assert data[:4] == b"\x89PNG" if fmt == "PNG" else b"<svg" in data[:200]
