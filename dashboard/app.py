@@ -12,15 +12,17 @@ from dash import Input, Output, State, dcc, html
 from flask import abort, send_from_directory
 
 from . import config, security
+from .components.search import search_form
 from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
 
-PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare"]
+PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif"]
 GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
 
 
 def navigation() -> html.Header:
-    links = [("Explorer", "/"), ("Marmot Places", "/marmot"), ("Compare", "/compare"), ("Methods and sources", "/about")]
+    links = [("Explorer", "/"), ("Marmot Places", "/marmot"), ("Compare", "/compare"), ("Funding what-if", "/whatif"),
+             ("Methods and sources", "/about")]
     return html.Header(className="atlas-header", children=[
         html.A("Skip to main content", href="#main", className="skip-link"),
         html.Div(className="atlas-brand", children=[
@@ -30,6 +32,7 @@ def navigation() -> html.Header:
         ]),
         html.Nav(html.Ul([html.Li(dcc.Link(label, href=href)) for label, href in links]),
                  **{"aria-label": "Main"}),
+        search_form("", "header-search"),
     ])
 
 

@@ -1,0 +1,96 @@
+"""What an area's page, a comparison and a briefing say about one place, computed in one place."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .. import metrics
+from .query import Atlas
+
+PROFILE_METRICS = [
+    "practices", "registered_patients", "payments_per_registered_patient", "payments_per_weighted_patient",
+    "payments_per_registered_patient_excl_prescribing", "payments_per_weighted_patient_excl_prescribing",
+    "payments_per_weighted_patient_incl_covid_pcn", "share_patients_dispensing", "practice_imd_score",
+    "life_expectancy_female", "life_expectancy_male",
+]
+LEVEL_NAMES = {"country": "country", "region": "NHS region", "icb": "Integrated Care Board",
+               "utla": "county or unitary authority", "la": "local authority", "marmot": "Marmot Place"}
+PEERS = {"la": "la", "utla": "utla", "icb": "icb", "region": "region", "marmot": "marmot"}
+
+
+def area_practices(atlas: Atlas, code: str, year: str | None = None) -> pd.DataFrame:
+    filters = atlas.area_filters(code, year)
+    if filters is None:
+        raise KeyError(code)
+    return atlas.select(filters)
+
+
+def values_for(atlas: Atlas, practices: pd.DataFrame, year: str) -> dict[str, float]:
+    sums = metrics.group_sums(practices, None)
+    england = atlas.england_sums(year)
+    return {m: float(metrics.compute(m, sums, england).iloc[0]) for m in PROFILE_METRICS}
+
+
+def official_indicators(atlas: Atlas, code: str) -> dict:
+    """Published area statistics (OHID, IMD 2019) where the area has them; latest period each."""
+    area = atlas.area(code) or {}
+    out = {"imd_score": area.get("imd_score"), "imd_rank": area.get("imd_rank"),
+           "imd_rank_of": area.get("imd_rank_of"), "imd_method": area.get("imd_method")}
+    table = atlas.indicators[atlas.indicators["area_code"] == code]
+    for (indicator, sex), rows in table.groupby(["indicator", "sex"]):
+        latest = rows.sort_values(["period_end_year", "period"]).iloc[-1]
+        out[f"{indicator}_{sex.lower()}"] = {"value": float(latest["value"]), "period": latest["period"]}
+    return out
+
+
+def profile(atlas: Atlas, code: str, year: str | None = None) -> dict:
+    """Headline figures for an area in a year, beside its region and England."""
+    year = year or atlas.latest_year
+    area = atlas.area(code)
+    if area is None:
+        raise KeyError(code)
+    practices = area_practices(atlas, code, year)
+    result = {
+        "code": code, "name": area["name"], "level": area["level"], "level_name": LEVEL_NAMES[area["level"]],
+        "year": year, "values": values_for(atlas, practices, year),
+        "england": values_for(atlas, atlas.year_practices(year), year),
+        "official": official_indicators(atlas, code),
+        "england_official": official_indicators(atlas, "E92000001"),
+        "region": None,
+    }
+    region_code = area.get("region_code")
+    if isinstance(region_code, str) and region_code != code and atlas.area(region_code):
+        result["region"] = {"code": region_code, "name": atlas.area(region_code)["name"],
+                            "values": values_for(atlas, area_practices(atlas, region_code, year), year)}
+    return result
+
+
+def rank_among_peers(atlas: Atlas, code: str, year: str, metric_id: str = "payments_per_weighted_patient"):
+    """(rank, of): 1 is the highest value among areas of the same kind."""
+    area = atlas.area(code)
+    if area is None or area["level"] not in PEERS or area["level"] == "utla":
+        return None
+    values = atlas.metric_by_area(atlas.year_practices(year), PEERS[area["level"]], metric_id, year).dropna()
+    if code not in values.index:
+        return None
+    return int(values.rank(ascending=False, method="min")[code]), int(len(values))
+
+
+def trend(atlas: Atlas, code: str, metric_id: str = "payments_per_weighted_patient") -> pd.DataFrame:
+    """Every year for the area and for England (cash terms)."""
+    rows = []
+    for year in atlas.years:
+        practices = area_practices(atlas, code, year)
+        england = atlas.england_sums(year)
+        value = metrics.compute(metric_id, metrics.group_sums(practices, None), england).iloc[0]
+        reference = metrics.compute(metric_id, england, england).iloc[0]
+        rows.append({"year": year, "area": float(value), "england": float(reference)})
+    return pd.DataFrame(rows)
+
+
+def gap_to(value: float, reference: float) -> tuple[float, float]:
+    if value is None or reference is None or not math.isfinite(value) or not math.isfinite(reference) or not reference:
+        return math.nan, math.nan
+    return value - reference, 100 * (value - reference) / reference

@@ -1,0 +1,268 @@
+"""/area/<code>: one place's funding, deprivation and life expectancy, its inequalities and its trend."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qs
+
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.components.search import search_form
+from dashboard.data import aggregates, profiles
+from dashboard.data.query import load_atlas
+from dashboard.figures import deprivation as deprivation_figures
+from dashboard.figures import profile as profile_figures
+from dashboard.metrics import REGISTRY, format_value
+from dashboard.pages import route
+from dashboard.state import shorten
+
+GEO_FILE = {"la": "/geo/la.geojson", "utla": "/geo/utla.geojson", "icb": "/geo/icb.geojson",
+            "region": "/geo/region.geojson", "marmot": "/geo/marmot.geojson"}
+HEADLINE = [
+    ("practices", "Practices"), ("registered_patients", "Registered patients"),
+    ("payments_per_registered_patient", None), ("payments_per_weighted_patient", None),
+    ("payments_per_registered_patient_excl_prescribing", None),
+    ("payments_per_weighted_patient_excl_prescribing", None), ("share_patients_dispensing", None),
+    ("practice_imd_score", None), ("life_expectancy_female", "Life expectancy, female (practice estimate)"),
+    ("life_expectancy_male", "Life expectancy, male (practice estimate)"),
+]
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def requested_year(search: str, atlas) -> tuple[str, str | None]:
+    year = (parse_qs((search or "").lstrip("?")).get("year") or [""])[-1]
+    if not year:
+        return atlas.latest_year, None
+    if year in atlas.years:
+        return year, None
+    return atlas.latest_year, f"There is no data for the year “{shorten(year)}”; showing {atlas.latest_year}."
+
+
+def no_such_area(code: str) -> html.Div:
+    return html.Div(className="not-found", children=[
+        html.H1("No such area"),
+        html.P(f"We have no area with the code “{shorten(code)}”. Codes look like E08000026 (a local "
+               "authority), E54000030 (an ICB), E40000007 (an NHS region) or marmot:coventry."),
+        search_form("", "area-missing"),
+        html.P(dcc.Link("Back to the map of England", href="/")),
+    ])
+
+
+@route("/area/<code>", "Area profile · Equity Atlas")
+def layout(search: str = "", code: str = "", **_params):
+    atlas = load_atlas()
+    if atlas.area(code) is None:
+        return no_such_area(code)
+    year, problem = requested_year(search, atlas)
+    return html.Div(className="area-page", children=[
+        dcc.Location(id="area-url", refresh="callback-nav"),
+        dcc.Store(id="area-code", data=code),
+        dcc.Download(id="area-download"),
+        html.Div(id="area-notice", role="status", children=html.Div(problem, className="notice") if problem else None),
+        html.Div(className="area-head", children=[
+            html.H1(atlas.area(code)["name"], id="area-name"),
+            html.Div(className="control", children=[
+                html.Label("Year", htmlFor="area-year", className="control-label"),
+                dcc.Dropdown(id="area-year", options=[{"label": y, "value": y} for y in reversed(atlas.years)],
+                             value=year, clearable=False, searchable=False, style={"width": "10rem"}),
+            ]),
+        ]),
+        html.Div(className="area-actions", children=[
+            html.Button("Download briefing (PDF)", id="area-briefing", className="button"),
+            html.Button("Download pack (ZIP)", id="area-pack", className="button button-secondary"),
+            dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
+            dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in ("la", "icb", "region")
+                     else "/", className="button-link"),
+            dcc.Loading(html.Span(id="area-download-status", role="status"), type="dot"),
+        ]),
+        html.Div(id="area-body", children=area_body(atlas, code, year)),
+    ])
+
+
+def area_body(atlas, code: str, year: str) -> list:
+    data = profiles.profile(atlas, code, year)
+    practices = profiles.area_practices(atlas, code, year)
+    area = atlas.area(code)
+    bounds = (area["min_lon"], area["min_lat"], area["max_lon"], area["max_lat"])
+    rank = profiles.rank_among_peers(atlas, code, year)
+    pay_table = aggregates.by_deprivation(practices, band="quintile")
+    le_table = aggregates.by_deprivation(practices, band="quintile", metric_id="life_expectancy_female",
+                                         england=atlas.england_sums(year))
+    trend = profiles.trend(atlas, code)
+    inequality = inequality_stats(practices)
+    return [
+        html.P(f"{data['level_name'].capitalize()}, {year}. "
+               + (f"Ranked {rank[0]} of {rank[1]} {data['level_name']}s by payments per weighted patient "
+                  "(1 = highest)." if rank else ""), className="lede"),
+        html.Section(**{"aria-labelledby": "area-headline-title"}, children=[
+            html.H2("Headline figures", id="area-headline-title"),
+            headline_table(data),
+            official_table(data),
+        ]),
+        html.Section(className="area-map", **{"aria-labelledby": "area-map-title"}, children=[
+            html.H2("Where its practices are", id="area-map-title"),
+            dcc.Graph(id="area-map", figure=(fig := profile_figures.area_map(
+                code, GEO_FILE[area["level"]], bounds, practices, data["name"])), config=GRAPH_CONFIG),
+            html.P(fig.layout.meta["alt"], className="chart-alt"),
+        ]),
+        html.Section(**{"aria-labelledby": "area-inequality-title"}, children=[
+            html.H2(f"Inequality inside {data['name']}", id="area-inequality-title"),
+            html.P(aggregates.deprivation_gap(pay_table)["sentence"], className="gap-sentence", id="area-gap"),
+            html.Div(className="charts", children=[
+                chart("area-chart-pay", "Payments per weighted patient by national deprivation fifth of practices",
+                      deprivation_figures.deprivation_bars(pay_table, band_label="quintile")),
+                chart("area-chart-le", "Life expectancy (female) by deprivation fifth of practices",
+                      deprivation_figures.deprivation_bars(le_table, band_label="quintile",
+                                                           metric_id="life_expectancy_female")),
+            ]),
+            inequality,
+        ]),
+        html.Section(**{"aria-labelledby": "area-trend-title"}, children=[
+            html.H2("Every year, against England", id="area-trend-title"),
+            chart("area-chart-trend", "Payments per weighted patient (cash terms)",
+                  profile_figures.area_trend(trend, data["name"], "payments_per_weighted_patient")),
+        ]),
+        html.Section(**{"aria-labelledby": "area-practices-title"}, children=[
+            html.H2(f"Its {len(practices):,} practices in {year}", id="area-practices-title"),
+            practice_grid(atlas, practices),
+        ]),
+    ]
+
+
+def chart(chart_id: str, title: str, figure) -> html.Div:
+    alt = figure.layout.meta.get("alt", "") if isinstance(figure.layout.meta, dict) else ""
+    return html.Div(className="chart-block", children=[
+        html.H3(title), html.P(alt, className="chart-alt"),
+        dcc.Graph(id=chart_id, figure=figure, config=GRAPH_CONFIG),
+    ])
+
+
+def compare_cell(value, reference, metric) -> str:
+    if value is None or reference is None or not math.isfinite(value) or not math.isfinite(reference):
+        return ""
+    diff = value - reference
+    if metric.unit in ("count", "£"):
+        return ""
+    return f"{'+' if diff >= 0 else '−'}{format_value(abs(diff), metric.unit, metric.decimals)}"
+
+
+def headline_table(data: dict) -> html.Table:
+    region = data["region"]
+    header = [html.Th("Measure", scope="col"), html.Th(data["name"], scope="col")]
+    if region:
+        header.append(html.Th(region["name"], scope="col"))
+    header += [html.Th("England", scope="col"), html.Th(f"{data['name']} minus England", scope="col")]
+    rows = []
+    for metric_id, label in HEADLINE:
+        metric = REGISTRY[metric_id]
+        value, england = data["values"][metric_id], data["england"][metric_id]
+        cells = [html.Th(label or metric.label, scope="row"), html.Td(metric.format(value))]
+        if region:
+            cells.append(html.Td(metric.format(region["values"][metric_id])))
+        cells += [html.Td(metric.format(england)), html.Td(compare_cell(value, england, metric))]
+        rows.append(html.Tr(cells))
+    return html.Table(className="data-table", id="area-headline", children=[
+        html.Caption(f"{data['name']} against {region['name'] + ' and ' if region else ''}England, {data['year']}"),
+        html.Thead(html.Tr(header)), html.Tbody(rows)])
+
+
+def official_table(data: dict) -> html.Table | None:
+    """Published statistics for the area itself, with their own periods."""
+    official, england = data["official"], data["england_official"]
+    rows = []
+    if official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
+                                                      and math.isnan(official["imd_score"])):
+        rank = official.get("imd_rank")
+        rank_text = "" if rank is None or rank is pd_na() else f"; rank {int(rank)} of {int(official['imd_rank_of'])}"
+        rows.append(html.Tr([html.Th("IMD 2019 average score (higher = more deprived)", scope="row"),
+                             html.Td(f"{official['imd_score']:.1f}{rank_text}"),
+                             html.Td(f"{england['imd_score']:.1f}" if england.get("imd_score") else ""),
+                             html.Td(official.get("imd_method") or "")]))
+    labels = {"life_expectancy": "Life expectancy at birth", "healthy_life_expectancy": "Healthy life expectancy",
+              "life_expectancy_sii": "Inequality in life expectancy within the area (slope index, years)"}
+    for indicator, label in labels.items():
+        for sex in ("female", "male"):
+            item = official.get(f"{indicator}_{sex}")
+            if not item:
+                continue
+            reference = england.get(f"{indicator}_{sex}")
+            gap = f" ({item['value'] - reference['value']:+.1f} vs England)" if reference and indicator != \
+                "life_expectancy_sii" else ""
+            rows.append(html.Tr([html.Th(f"{label}, {sex}", scope="row"), html.Td(f"{item['value']:.1f}{gap}"),
+                                 html.Td(f"{reference['value']:.1f}" if reference else ""),
+                                 html.Td(f"OHID Fingertips, {item['period']}")]))
+    if not rows:
+        return html.P("Published life expectancy and IMD figures exist for local authorities only; the figures "
+                      "above are built from the area's practices.", className="control-hint")
+    return html.Table(className="data-table", id="area-official", children=[
+        html.Caption("Published statistics for the area"),
+        html.Thead(html.Tr([html.Th("Measure", scope="col"), html.Th(data["name"], scope="col"),
+                            html.Th("England", scope="col"), html.Th("Source and period", scope="col")])),
+        html.Tbody(rows)])
+
+
+def pd_na():
+    import pandas as pd
+
+    return pd.NA
+
+
+def inequality_stats(practices) -> html.Div:
+    """Slope and relative index of inequality, with intervals and the method in words."""
+    from dashboard import stats
+
+    rows = []
+    method = ""
+    for metric_id, label in (("payments_per_weighted_patient", "Payments per weighted patient"),
+                             ("life_expectancy_female", "Life expectancy, female"),
+                             ("life_expectancy_male", "Life expectancy, male")):
+        frame = practices.assign(value=aggregates.practice_values(practices, metric_id))
+        result = stats.slope_index(frame, "value")
+        method = result.get("method", method)
+        metric = REGISTRY[metric_id]
+        if result["n"] < 3 or not math.isfinite(result["sii"]):
+            rows.append(html.Tr([html.Th(label, scope="row"), html.Td("Too few practices", colSpan=2)]))
+            continue
+        rows.append(html.Tr([
+            html.Th(label, scope="row"),
+            html.Td(f"{format_value(result['sii'], metric.unit, 2)} (95% CI {format_value(result['sii_low'], metric.unit, 2)}"
+                    f" to {format_value(result['sii_high'], metric.unit, 2)})"),
+            html.Td(f"{result['rii']:.3f} ({result['rii_low']:.3f} to {result['rii_high']:.3f})"),
+            html.Td(f"{result['n']:,}"),
+        ]))
+    return html.Div(children=[
+        html.Table(className="data-table", id="area-sii", children=[
+            html.Caption("Slope and relative index of inequality across the area's practices"),
+            html.Thead(html.Tr([html.Th("Measure", scope="col"), html.Th("Slope index (SII)", scope="col"),
+                                html.Th("Relative index (RII)", scope="col"), html.Th("Practices", scope="col")])),
+            html.Tbody(rows)]),
+        html.Details([html.Summary("How these are computed"), html.P(method)]),
+    ])
+
+
+def practice_grid(atlas, practices) -> dag.AgGrid:
+    from dashboard.downloads import practice_table
+
+    table = practice_table(atlas, practices)
+    columns = [{"field": "practice_code", "headerName": "Code"}, {"field": "practice_name", "headerName": "Practice"},
+               {"field": "postcode", "headerName": "Postcode"}, {"field": "dispensing", "headerName": "Dispensing"},
+               {"field": "registered_patients", "headerName": "Registered patients", "type": "numericColumn"},
+               {"field": "payments_per_weighted_patient", "headerName": "£ per weighted patient",
+                "type": "numericColumn", "valueFormatter": {"function": "params.value == null ? '' : '£' + "
+                                                                         "d3.format(',.2f')(params.value)"}},
+               {"field": "imd_quintile", "headerName": "Deprivation fifth (1 = most)", "type": "numericColumn"}]
+    return dag.AgGrid(id="area-table", rowData=table.to_dict("records"), columnDefs=columns,
+                      defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                      dashGridOptions={"pagination": True, "paginationPageSize": 20,
+                                       "paginationPageSizeSelector": False},
+                      style={"height": "480px"}, className="ag-theme-alpine")
+
+
+@callback(Output("area-body", "children"), Output("area-url", "search"), Input("area-year", "value"),
+          State("area-code", "data"), prevent_initial_call=True)
+def change_year(year, code):
+    atlas = load_atlas()
+    if year not in atlas.years or atlas.area(code) is None:
+        return no_update, no_update
+    return area_body(atlas, code, year), f"?year={year}"
