@@ -94,3 +94,14 @@ def gap_to(value: float, reference: float) -> tuple[float, float]:
     if value is None or reference is None or not math.isfinite(value) or not math.isfinite(reference) or not reference:
         return math.nan, math.nan
     return value - reference, 100 * (value - reference) / reference
+
+
+def local_bands(practices: pd.DataFrame) -> pd.DataFrame:
+    """Deprivation fifths within the area itself (patient-weighted), for its own gradient.
+
+    National fifths leave many areas with no practice in one end band; the area's own fifths always
+    compare its most and least deprived patients.
+    """
+    from .practice_measures import assign_deprivation_bands
+
+    return assign_deprivation_bands(practices.drop(columns=["imd_quintile", "imd_decile"]))

@@ -55,7 +55,7 @@ def together_vs_rest(table: pd.DataFrame, metric_id: str) -> go.Figure:
     fig.add_scatter(x=table["year"], y=table["rest"], name="Rest of England", mode="lines+markers",
                     line={"color": palette.OKABE_ITO["blue"], "width": 3, "dash": "dash"}, marker={"size": 7})
     fig.update_layout(template=palette.TEMPLATE, height=320, margin={"l": 60, "r": 10, "t": 20, "b": 50},
-                      yaxis_title=palette.axis_title(metric_id), xaxis_title="Financial year",
+                      yaxis_title=palette.axis_title(metric_id, wrap=28), xaxis_title="Financial year",
                       legend={"orientation": "h", "y": -0.3})
     metric = palette.metric_of(metric_id)
     last = table.iloc[-1]

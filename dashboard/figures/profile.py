@@ -32,7 +32,7 @@ def area_trend(table: pd.DataFrame, area_name: str, metric_id: str, comparisons:
             fig.add_annotation(x=year, y=1, yref="paper", text=label, showarrow=False, yanchor="bottom",
                                font={"size": 11})
     fig.update_layout(template=palette.TEMPLATE, margin={"l": 60, "r": 10, "t": 30, "b": 50}, height=340,
-                      yaxis_title=palette.axis_title(metric_id, "cash terms"), xaxis_title="Financial year",
+                      yaxis_title=palette.axis_title(metric_id, "cash terms", wrap=28), xaxis_title="Financial year",
                       legend={"orientation": "h", "y": -0.25})
     latest = table.iloc[-1]
     fig.layout.meta = {"alt": (

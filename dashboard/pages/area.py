@@ -86,8 +86,9 @@ def area_body(atlas, code: str, year: str) -> list:
     area = atlas.area(code)
     bounds = (area["min_lon"], area["min_lat"], area["max_lon"], area["max_lat"])
     rank = profiles.rank_among_peers(atlas, code, year)
-    pay_table = aggregates.by_deprivation(practices, band="quintile")
-    le_table = aggregates.by_deprivation(practices, band="quintile", metric_id="life_expectancy_female",
+    local = profiles.local_bands(practices)
+    pay_table = aggregates.by_deprivation(local, band="quintile")
+    le_table = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
                                          england=atlas.england_sums(year))
     trend = profiles.trend(atlas, code)
     inequality = inequality_stats(practices)
@@ -108,11 +109,13 @@ def area_body(atlas, code: str, year: str) -> list:
         ]),
         html.Section(**{"aria-labelledby": "area-inequality-title"}, children=[
             html.H2(f"Inequality inside {data['name']}", id="area-inequality-title"),
+            html.P("Practices are ranked by the deprivation of their patients (IMD score) and split into fifths of "
+                   "the area's own registered patients; fifth 1 is the most deprived.", className="control-hint"),
             html.P(aggregates.deprivation_gap(pay_table)["sentence"], className="gap-sentence", id="area-gap"),
             html.Div(className="charts", children=[
-                chart("area-chart-pay", "Payments per weighted patient by national deprivation fifth of practices",
+                chart("area-chart-pay", "Payments per weighted patient by deprivation fifth of the area's patients",
                       deprivation_figures.deprivation_bars(pay_table, band_label="quintile")),
-                chart("area-chart-le", "Life expectancy (female) by deprivation fifth of practices",
+                chart("area-chart-le", "Life expectancy (female) by deprivation fifth of the area's patients",
                       deprivation_figures.deprivation_bars(le_table, band_label="quintile",
                                                            metric_id="life_expectancy_female")),
             ]),

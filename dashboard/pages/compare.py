@@ -1,0 +1,118 @@
+"""/compare?areas=A,B,C: two to four places side by side on the same measures, shareable as a link."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.data import aggregates, profiles
+from dashboard.data.query import load_atlas
+from dashboard.figures import palette
+from dashboard.metrics import REGISTRY
+from dashboard.pages import route
+from dashboard.state import shorten
+
+MAX_AREAS = 4
+
+
+def parse_areas(search: str, atlas) -> tuple[list[str], list[str]]:
+    raw = (parse_qs((search or "").lstrip("?")).get("areas") or [""])[-1]
+    codes, notices = [], []
+    for code in [c.strip() for c in raw.split(",") if c.strip()][:10]:
+        if atlas.area(code) is None:
+            notices.append(f"We could not find an area with the code “{shorten(code)}”.")
+        elif code not in codes:
+            codes.append(code)
+    if len(codes) > MAX_AREAS:
+        notices.append(f"Only the first {MAX_AREAS} areas are compared.")
+        codes = codes[:MAX_AREAS]
+    return codes, notices
+
+
+def area_options(atlas) -> list[dict]:
+    areas = atlas.areas[atlas.areas["level"] != "country"].sort_values(["level", "name"])
+    return [{"label": f"{r.name} ({profiles.LEVEL_NAMES[r.level]})", "value": r.code} for r in areas.itertuples()]
+
+
+@route("/compare", "Compare areas · Equity Atlas")
+def layout(search: str = "", **_params):
+    atlas = load_atlas()
+    codes, notices = parse_areas(search, atlas)
+    return html.Div(className="compare-page", children=[
+        dcc.Location(id="compare-url", refresh="callback-nav"),
+        html.H1("Compare areas"),
+        html.Div(role="status", children=html.Div(html.Ul([html.Li(n) for n in notices]), className="notice")
+                 if notices else None),
+        html.Div(className="control", children=[
+            html.Label("Areas to compare (two to four)", htmlFor="compare-areas", className="control-label"),
+            dcc.Dropdown(id="compare-areas", options=area_options(atlas), value=codes, multi=True,
+                         placeholder="Choose areas, e.g. Coventry and Luton"),
+        ]),
+        html.Div(id="compare-body", children=compare_body(atlas, codes)),
+    ])
+
+
+def compare_body(atlas, codes: list[str]) -> list:
+    if len(codes) < 2:
+        return [html.P("Choose at least two areas to compare them side by side.", className="lede")]
+    year = atlas.latest_year
+    data = [profiles.profile(atlas, code, year) for code in codes]
+    header = [html.Th("Measure", scope="col")] + [html.Th(d["name"], scope="col") for d in data] + [
+        html.Th("England", scope="col")]
+    rows = []
+    for metric_id in profiles.PROFILE_METRICS:
+        metric = REGISTRY[metric_id]
+        rows.append(html.Tr([html.Th(metric.label, scope="row")]
+                            + [html.Td(metric.format(d["values"][metric_id])) for d in data]
+                            + [html.Td(metric.format(data[0]["england"][metric_id]))]))
+    trends = [profiles.trend(atlas, code) for code in codes]
+    trend_fig = trend_comparison([d["name"] for d in data], trends)
+    gaps = []
+    for d, code in zip(data, codes, strict=True):
+        table = aggregates.by_deprivation(profiles.local_bands(profiles.area_practices(atlas, code, year)))
+        gaps.append(html.Li(f"{d['name']}: {aggregates.deprivation_gap(table)['sentence']}"))
+    return [
+        html.Table(className="data-table", id="compare-table", children=[
+            html.Caption(f"{year}"), html.Thead(html.Tr(header)), html.Tbody(rows)]),
+        html.H2("Every year"),
+        html.P(trend_fig.layout.meta["alt"], className="chart-alt"),
+        dcc.Graph(id="compare-trend", figure=trend_fig, config={"displaylogo": False}),
+        html.H2("Across each area's own deprivation gradient"),
+        html.P("Fifths of each area's own patients, by the deprivation of their practice.", className="control-hint"),
+        html.Ul(gaps),
+        html.P(dcc.Link("Share this comparison: copy the address bar", href=f"/compare?areas={','.join(codes)}")),
+    ]
+
+
+def trend_comparison(names: list[str], trends: list[pd.DataFrame]):
+    import plotly.graph_objects as go
+
+    metric = REGISTRY["payments_per_weighted_patient"]
+    fig = go.Figure()
+    symbols = ["circle", "square", "diamond", "triangle-up"]
+    for index, (name, table) in enumerate(zip(names, trends, strict=True)):
+        fig.add_scatter(x=table["year"], y=table["area"], name=name, mode="lines+markers",
+                        line={"color": palette.CATEGORICAL[index], "width": 3},
+                        marker={"symbol": symbols[index], "size": 8})
+    fig.add_scatter(x=trends[0]["year"], y=trends[0]["england"], name="England", mode="lines",
+                    line={"color": palette.GREY, "dash": "dash"})
+    fig.update_layout(template=palette.TEMPLATE, height=360, margin={"l": 60, "r": 10, "t": 20, "b": 60},
+                      yaxis_title=palette.axis_title("payments_per_weighted_patient", "cash terms", wrap=28),
+                      legend={"orientation": "h", "y": -0.25})
+    fig.layout.meta = {"alt": "Payments per weighted patient each year: " + "; ".join(
+        f"{n} {metric.format(t['area'].iloc[0])} to {metric.format(t['area'].iloc[-1])}" for n, t in
+        zip(names, trends, strict=True)) + f"; England {metric.format(trends[0]['england'].iloc[-1])} in the latest year."}
+    return fig
+
+
+@callback(Output("compare-body", "children"), Output("compare-url", "search"), Input("compare-areas", "value"),
+          State("compare-url", "search"), prevent_initial_call=True)
+def choose(codes, search):
+    atlas = load_atlas()
+    codes = [c for c in (codes or []) if atlas.area(c) is not None][:MAX_AREAS]
+    query = f"?areas={','.join(codes)}" if codes else ""
+    if query == (search or ""):
+        return no_update, no_update
+    return compare_body(atlas, codes), query
