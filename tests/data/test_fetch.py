@@ -338,7 +338,7 @@ def test_catalogue_is_consistent():
     assert len(ids) == len(set(ids)) and len({s.dest for s in SOURCES}) == len(SOURCES)
     by_id = {s.id: s for s in SOURCES}
     assert by_id["nhs_payments_2023_24"].dest == "nhs_payments/nhs-payments-gp-2023-24.csv"
-    assert by_id["fingertips_practice_imd_93553"].dest == "practice_deprivation/practice-imd-fingertips-93553.csv"
+    assert by_id["fingertips_practice_imd_93553"].dest == "practice_deprivation/practice-imd-fingertips-93553-api.csv"
     le = by_id["fingertips_life_expectancy_ltla_90366"]
     assert le.dest == "area_life_expectancy/life_expectancy-fingertips-ltla-api.csv"
     assert "indicator_ids=90366&child_area_type_id=501&parent_area_type_id=15" in le.full_url

@@ -12,6 +12,7 @@ import pytest
 from dashboard.data import aggregates
 from dashboard.figures import (
     AREA_TRACE,
+    HIGHLIGHT_TRACE,
     MARMOT_TRACE,
     PRACTICE_TRACE,
     SELECTED_TRACE,
@@ -155,7 +156,8 @@ def test_choropleth_uses_url_and_fixed_traces():
                          marmot_outline_url="/geo/marmot.geojson", selected=codes[3],
                          marmot_codes=["marmot:coventry", "marmot:luton"])
     assert (AREA_TRACE, MARMOT_TRACE, SELECTED_TRACE, PRACTICE_TRACE) == (0, 1, 2, 3)
-    assert [t.type for t in fig.data] == ["choroplethmap", "choroplethmap", "choroplethmap", "scattermap"]
+    assert [t.type for t in fig.data] == ["choroplethmap"] * 3 + ["scattermap"] * 2
+    assert fig.data[HIGHLIGHT_TRACE].name == "Chosen practice"
     area = fig.data[AREA_TRACE]
     assert area.geojson == "/geo/la.geojson" and area.featureidkey == "id"
     assert list(area.locations) == codes and area.z[5] is None and area.z[0] == pytest.approx(120.12)
@@ -180,7 +182,7 @@ def test_choropleth_uses_url_and_fixed_traces():
 def test_choropleth_without_marmot_or_selection_keeps_order():
     codes, values, names = area_inputs(10)
     fig = choropleth_map("icb", codes, values, names, "payments_per_weighted_patient", "2022-23", "/geo/icb.geojson")
-    assert len(fig.data) == 4 and fig.data[MARMOT_TRACE].visible is False
+    assert len(fig.data) == 5 and fig.data[MARMOT_TRACE].visible is False
     assert len(fig.data[SELECTED_TRACE].locations) == 0
 
 
@@ -235,3 +237,13 @@ def test_every_figure_has_alt_and_small_template(sample):
         assert alt(fig).endswith(".") and any(ch.isdigit() for ch in alt(fig))
         assert fig.layout.uirevision
         assert len(fig.to_json()) < 15_000
+
+
+def test_area_values_carry_no_geometry():
+    from dashboard.figures.map import area_values
+
+    update = area_values("la", ["E1", "E2"], [1.234, 5.0], ["A", "B"], "payments_per_weighted_patient", "2022-23",
+                         "/geo/la.geojson")
+    assert update["geojson"] == "/geo/la.geojson" and update["locations"] == ["E1", "E2"]
+    assert update["z"] == [1.23, 5.0] and "2022-23" in update["colorbar_title"]
+    assert len(str(update)) < 2000
