@@ -168,29 +168,33 @@ MAP_DEFAULT = "payments_per_weighted_patient"
 
 
 def group_sums(practices: pd.DataFrame, by) -> pd.DataFrame:
-    """The sums every metric is computed from, per group (by=None: one row for all)."""
-    frame = practices.copy()
-    listed = frame["registered_patients"] > 0
-    for column in ("total_payments", "total_incl_covid_pcn", "pay_prescribing_dispensing",
-                   "registered_patients", "weighted_patients"):
-        frame[f"{column}__listed"] = frame[column].where(listed, 0.0)
-    frame["practices"] = 1
-    known = frame["dispensing"].isin(["Yes", "No"])
-    frame["dispensing_practices"] = (frame["dispensing"] == "Yes").astype(int)
-    frame["known_status_practices"] = known.astype(int)
-    frame["dispensing_patients"] = frame["registered_patients"].where(frame["dispensing"] == "Yes", 0.0)
-    frame["known_status_patients"] = frame["registered_patients"].where(known, 0.0)
+    """The sums every metric is computed from, per group (by=None: one row for all).
+
+    Built from numpy columns of only what the metrics need: this runs on every interaction.
+    """
+    registered = practices["registered_patients"].to_numpy(dtype=float)
+    listed = registered > 0
+    status = practices["dispensing"].astype(str).to_numpy()
+    dispensing, known = status == "Yes", np.isin(status, ["Yes", "No"])
+    columns: dict[str, np.ndarray] = {c: practices[c].to_numpy(dtype=float) for c in SUMMED}
+    for column in ("total_payments", "total_incl_covid_pcn", "pay_prescribing_dispensing", "registered_patients",
+                   "weighted_patients"):
+        columns[f"{column}__listed"] = np.where(listed, columns[column], 0.0)
+    columns["practices"] = np.ones(len(practices))
+    columns["dispensing_practices"] = dispensing.astype(float)
+    columns["known_status_practices"] = known.astype(float)
+    columns["dispensing_patients"] = np.where(dispensing, registered, 0.0)
+    columns["known_status_patients"] = np.where(known, registered, 0.0)
     for column in WEIGHTED:
-        has = frame[column].notna() & listed
-        frame[f"{column}__wsum"] = (frame[column] * frame["registered_patients"]).where(has, 0.0)
-        frame[f"{column}__weight"] = frame["registered_patients"].where(has, 0.0)
-    columns = (SUMMED + ["practices", "dispensing_practices", "known_status_practices", "dispensing_patients",
-                         "known_status_patients"]
-               + [c for c in frame.columns if c.endswith(("__listed", "__wsum", "__weight"))])
-    columns = list(dict.fromkeys(columns))
+        values = practices[column].to_numpy(dtype=float, na_value=np.nan)
+        has = ~np.isnan(values) & listed
+        columns[f"{column}__wsum"] = np.where(has, values * registered, 0.0)
+        columns[f"{column}__weight"] = np.where(has, registered, 0.0)
+    frame = pd.DataFrame(columns, index=practices.index)
     if by is None:
-        return frame[columns].sum().to_frame().T
-    return frame.groupby(by, observed=True)[columns].sum()
+        return frame.sum().to_frame().T
+    keys = practices[by] if isinstance(by, str) else by
+    return frame.groupby(keys, observed=True).sum()
 
 
 def compute(metric_id: str, sums: pd.DataFrame, england: pd.DataFrame | None = None) -> pd.Series:

@@ -99,7 +99,7 @@ def assign_deprivation_bands(practices: pd.DataFrame) -> pd.DataFrame:
     practices = practices.copy()
     practices["imd_quintile"] = pd.Series(pd.NA, index=practices.index, dtype="Int64")
     practices["imd_decile"] = pd.Series(pd.NA, index=practices.index, dtype="Int64")
-    for _year, group in practices.groupby("year"):
+    for _year, group in practices.groupby("year", observed=True):
         scored = group[group["imd_score"].notna() & (group["registered_patients"] > 0)]
         if scored.empty:
             continue
