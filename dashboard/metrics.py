@@ -149,7 +149,8 @@ register(Metric("practice_imd_score", "Deprivation of practice populations (IMD 
                 "Average Index of Multiple Deprivation score of the practices' patients (higher is more "
                 "deprived), from OHID Fingertips indicator 93553, IMD 2019 edition where available.",
                 weighted_mean("imd_score"), decimals=1, higher_is="worse",
-                caveat="IMD 2019 scores; practices without a 2019 value use IMD 2015."))
+                caveat="IMD 2019 scores; practices without a 2019 value use IMD 2015, then IMD 2010 (about 0.1% of "
+                        "patients across all years)."))
 for sex in ("female", "male"):
     register(Metric(f"life_expectancy_{sex}", f"Life expectancy, {sex}", "years",
                     f"Σ(practice {sex} life expectancy × registered patients) ÷ Σ(registered patients with a value)",

@@ -1,0 +1,105 @@
+"""The methods page is generated from the registry and manifest, so it documents every measure and source."""
+
+from __future__ import annotations
+
+import pytest
+from dash import html
+
+from dashboard import config
+from dashboard.data.query import load_atlas
+from dashboard.metrics import REGISTRY
+from dashboard.pages import resolve
+from dashboard.pages.about import about_content, located_phrase
+
+
+def text_of(node) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, str | int | float):
+        return str(node)
+    if isinstance(node, list | tuple):
+        return " ".join(text_of(n) for n in node)
+    return text_of(getattr(node, "children", None))
+
+
+def find(node, predicate) -> list:
+    found = [node] if predicate(node) else []
+    children = getattr(node, "children", None) if not isinstance(node, list | tuple) else node
+    if isinstance(children, list | tuple):
+        for child in children:
+            found += find(child, predicate)
+    elif children is not None and not isinstance(children, str | int | float):
+        found += find(children, predicate)
+    return found
+
+
+@pytest.fixture(scope="module")
+def atlas(processed_dir):
+    return load_atlas(str(processed_dir))
+
+
+@pytest.fixture(scope="module")
+def page(atlas):
+    return about_content(atlas)
+
+
+def test_every_measure_is_documented(page):
+    text = text_of(page)
+    for metric in REGISTRY.values():
+        assert metric.label in text
+        assert metric.formula in text
+        assert metric.id in text
+        if metric.caveat:
+            assert metric.caveat in text
+
+
+def test_every_input_and_the_build_date_are_listed(page, atlas):
+    text = text_of(page)
+    for item in atlas.manifest["inputs"]:
+        assert item["title"] in text
+        assert item["sha256"][:12] in text
+    assert atlas.manifest["built_at"][:10] in text
+    assert config.OGL_ATTRIBUTION in text
+
+
+def test_url_keys_table(page):
+    [table] = find(page, lambda n: getattr(n, "id", None) == "about-url-keys")
+    keys = [text_of(row.children[0]) for row in find(table, lambda n: isinstance(n, html.Tr))[1:]]
+    for key in ("year", "level", "area", "metric", "region", "icb", "la", "marmot", "rurality", "dispensing",
+                "contract", "quintile", "size", "band"):
+        assert key in keys
+    text = text_of(table)
+    for value in ("E08000026", "E54000030", "E40000007", "marmot:", "lt5k", "20k+", "decile", "APMS"):
+        assert value in text
+
+
+def test_structure_is_accessible(page):
+    assert len(find(page, lambda n: isinstance(n, html.H1))) == 1
+    headings = [text_of(h) for h in find(page, lambda n: isinstance(n, html.H2))]
+    assert headings[:3] == ["What each measure means", "How deprivation fifths are defined",
+                            "Where the areas come from"]
+    assert "Known caveats" in headings and "Data sources" in headings
+    for header in find(page, lambda n: isinstance(n, html.Th)):
+        assert header.scope in ("col", "row")
+
+
+def test_caveats_and_coverage(page):
+    text = text_of(page)
+    for phrase in ("unknown for some practices", "from 2020-21", "derived estimate", "no registered patients",
+                   "approximately"):
+        assert phrase in text
+    assert find(page, lambda n: getattr(n, "href", None) == "/marmot")  # the list of Marmot Places
+
+
+def test_located_phrase_uses_the_coverage_report():
+    coverage = [{"year": "2021-22", "located_exact_patients": 0.99}, {"year": "2022-23",
+                                                                      "located_exact_patients": 0.98}]
+    phrase = located_phrase(coverage, "2022-23")
+    assert "2.0%" in phrase and "1.0% to 2.0%" in phrase
+    assert "not available" in located_phrase([], "2022-23")
+
+
+def test_page_is_routed_and_renders_without_a_coverage_file(atlas):
+    route, _ = resolve("/about")
+    assert route is not None and route.title == "Methods and sources · Equity Atlas"
+    assert "Known caveats" in text_of(about_content(atlas, coverage=[]))
