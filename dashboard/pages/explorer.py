@@ -108,7 +108,7 @@ def layout(search: str = "", **_params):
                     html.P("Every file carries its sources, the filters applied, the date made and the Open "
                            "Government Licence attribution.", className="control-hint"),
                 ]),
-                html.Details(className="national", children=[
+                html.Details(className="national", open=True, children=[
                     html.Summary("England at a glance"),
                     national_headline(atlas.national_summary(atlas.latest_year)),
                 ]),

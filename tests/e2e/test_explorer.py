@@ -164,13 +164,14 @@ def test_downloads_carry_rows_and_attribution(page, app_url):
     assert len(rows) - 1 == practices
     with page.expect_download() as info:
         page.get_by_role("button", name="Download data (Excel)").click()
-    book = openpyxl.load_workbook(info.value.path())
+    assert info.value.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
     assert book.sheetnames[0] == "About"
     about = " ".join(str(c.value) for row in book["About"].iter_rows() for c in row if c.value)
     assert "Open Government Licence" in about and "Coventry" in about
     assert book["Practices"].max_row - 1 == practices
     with page.expect_download() as info:
-        page.locator("#chart-deprivation").locator("xpath=../..").get_by_role(
+        page.locator("section.chart-block", has=page.locator("#chart-deprivation")).get_by_role(
             "button", name="Download chart data (CSV)").click()
     assert "Open Government Licence" in open(info.value.path(), encoding="utf-8-sig").read()
     for fmt in ("PNG", "SVG"):
