@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from ..data.aggregates import COMPONENTS
@@ -27,9 +28,9 @@ def component_bars(table) -> go.Figure:
     fig.update_layout(
         template=palette.TEMPLATE, barmode="relative", uirevision="components",
         uniformtext={"minsize": 10, "mode": "hide"},
-        xaxis={"title": {"text": "Deprivation quintile of the practice's patients (IMD, patient-weighted)"},
+        xaxis={"title": {"text": "Deprivation fifth of patients (1 = most deprived)"},
                "type": "category"},
-        yaxis={"title": {"text": "Payments per weighted patient (£), by component"}},
+        yaxis={"title": {"text": "£ per weighted patient, by component"}},
         legend={"traceorder": "normal"},
         meta={"alt": _alt(table)},
     )
@@ -41,7 +42,10 @@ def _alt(table) -> str:
     core = table[table["component"] == "Global sum and core"].set_index("band")["amount_per_weighted_patient"]
     parts = []
     for band, name in ((1, "most"), (5, "least")):
-        parts.append(f"£{totals.get(band, float('nan')):,.2f} in the {name} deprived quintile "
-                     f"(£{core.get(band, float('nan')):,.2f} of it global sum and core)")
+        total, core_part = totals.get(band, float("nan")), core.get(band, float("nan"))
+        if pd.isna(total):
+            parts.append(f"no practices in the {name} deprived quintile")
+            continue
+        parts.append(f"£{total:,.2f} in the {name} deprived quintile (£{core_part:,.2f} of it global sum and core)")
     return ("Stacked bar chart of payments per weighted patient, including COVID and PCN, split into eight "
             f"components for each deprivation quintile: {parts[0]}, against {parts[1]}.")

@@ -34,7 +34,7 @@ def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None 
         ))
     fig.update_layout(
         template=palette.TEMPLATE, barmode="group", bargap=0.18, uirevision="deprivation",
-        xaxis={"title": {"text": f"Deprivation {band_label} of the practice's patients (IMD, patient-weighted)"},
+        xaxis={"title": {"text": f"Deprivation {band_label} of patients (1 = most deprived)"},
                "type": "category"},
         yaxis={"title": {"text": palette.axis_title(metric_id)}, "rangemode": "tozero"},
         meta={"alt": _alt(table, band_label, metric)},

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from . import palette
 
-X_TITLE = "Deprivation of the practice's patients (IMD score, higher = more deprived)"
+X_TITLE = "Practice IMD score (higher = more deprived)"
 
 
 def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id: str | None = None) -> go.Figure:

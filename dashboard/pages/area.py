@@ -259,7 +259,7 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
                       defaultColDef={"sortable": True, "filter": True, "resizable": True},
                       dashGridOptions={"pagination": True, "paginationPageSize": 20,
                                        "paginationPageSizeSelector": False},
-                      style={"height": "480px"}, className="ag-theme-alpine")
+                      style={"height": "480px"})
 
 
 @callback(Output("area-body", "children"), Output("area-url", "search"), Input("area-year", "value"),

@@ -96,8 +96,7 @@ def layout(search: str = "", **_params):
                                dashGridOptions={"rowSelection": {"mode": "singleRow"}, "pagination": True,
                                                 "paginationPageSize": 20, "paginationPageSizeSelector": False,
                                                 "animateRows": False},
-                               getRowId="params.data.practice_code", style={"height": "560px"},
-                               className="ag-theme-alpine"),
+                               getRowId="params.data.practice_code", style={"height": "560px"}),
                 ]),
                 html.Section(className="downloads", **{"aria-labelledby": "downloads-title"}, children=[
                     html.H2("Take this view with you", id="downloads-title"),
