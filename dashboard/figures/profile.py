@@ -42,12 +42,13 @@ def area_trend(table: pd.DataFrame, area_name: str, metric_id: str, comparisons:
     return fig
 
 
-def zoom_for(bounds: tuple[float, float, float, float], width_px: int = 700, height_px: int = 420) -> float:
+def zoom_for(bounds: tuple[float, float, float, float], width_px: int = 900, height_px: int = 420) -> float:
     """A web-map zoom that fits the bounding box (derived from the geometry, not a table of places)."""
     min_lon, min_lat, max_lon, max_lat = bounds
     lon_span = max(max_lon - min_lon, 0.01)
     lat_span = max(max_lat - min_lat, 0.01) * 1.6  # degrees of latitude are longer at England's latitudes
-    zoom = min(math.log2(360 * width_px / 512 / lon_span), math.log2(180 * height_px / 512 / lat_span))
+    # Web maps draw the world 512 px wide at zoom 0, doubling with each zoom level.
+    zoom = min(math.log2(360 * width_px / 512 / lon_span), math.log2(360 * height_px / 512 / lat_span))
     return round(max(min(zoom - 0.3, 12), 4), 2)
 
 

@@ -94,7 +94,7 @@ def area_body(atlas, code: str, year: str) -> list:
     inequality = inequality_stats(practices)
     return [
         html.P(f"{data['level_name'].capitalize()}, {year}. "
-               + (f"Ranked {rank[0]} of {rank[1]} {data['level_name']}s by payments per weighted patient "
+               + (f"Ranked {rank[0]} of {rank[1]} {plural(data['level_name'])} by payments per weighted patient "
                   "(1 = highest)." if rank else ""), className="lede"),
         html.Section(**{"aria-labelledby": "area-headline-title"}, children=[
             html.H2("Headline figures", id="area-headline-title"),
@@ -133,11 +133,16 @@ def area_body(atlas, code: str, year: str) -> list:
     ]
 
 
+def plural(noun: str) -> str:
+    return {"local authority": "local authorities", "county or unitary authority": "counties and unitary "
+            "authorities"}.get(noun, noun + "s")
+
+
 def chart(chart_id: str, title: str, figure) -> html.Div:
     alt = figure.layout.meta.get("alt", "") if isinstance(figure.layout.meta, dict) else ""
     return html.Div(className="chart-block", children=[
         html.H3(title), html.P(alt, className="chart-alt"),
-        dcc.Graph(id=chart_id, figure=figure, config=GRAPH_CONFIG),
+        dcc.Graph(id=chart_id, figure=figure, config=GRAPH_CONFIG, style={"height": "380px"}),
     ])
 
 
@@ -269,3 +274,99 @@ def change_year(year, code):
     if year not in atlas.years or atlas.area(code) is None:
         return no_update, no_update
     return area_body(atlas, code, year), f"?year={year}"
+
+
+# --- briefing and pack --------------------------------------------------------------------------------------
+BRIEFING_HEADLINE = ["registered_patients", "payments_per_weighted_patient",
+                     "payments_per_weighted_patient_excl_prescribing", "share_patients_dispensing",
+                     "practice_imd_score", "life_expectancy_female", "life_expectancy_male"]
+
+
+BRIEFING_SOURCES = [
+    "NHS Payments to General Practice, England (NHS England), 2014-15 onwards",
+    "OHID Fingertips: practice deprivation (93553), life expectancy (90366), healthy life expectancy (90362), "
+    "inequality in life expectancy",
+    "Practice life expectancy estimates (Health Equity Evidence Centre, from OHID MSOA data)",
+    "English Indices of Deprivation 2019 (MHCLG); ONS boundaries and lookups; OS Code-Point Open (2014)",
+    "Marmot Places: compiled by Equity Atlas from public sources; full list and methods at /about",
+]
+
+
+def briefing_materials(atlas, code: str, year: str) -> dict:
+    """Everything a briefing or pack holds, computed from the same functions as the page."""
+    from datetime import date, datetime
+
+    from dashboard import briefing, config, downloads
+    from dashboard.figures import print_charts
+
+    data = profiles.profile(atlas, code, year)
+    practices = profiles.area_practices(atlas, code, year)
+    local = profiles.local_bands(practices)
+    pay_table = aggregates.by_deprivation(local, band="quintile")
+    le_table = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
+                                         england=atlas.england_sums(year))
+    trend = profiles.trend(atlas, code)
+    level = data["level"]
+    geo = atlas.folder / "geo" / f"{level}.geojson"
+    charts = {
+        "map": print_charts.area_map(geo, code, practices, f"{data['name']}: practices"),
+        "payments-by-deprivation": print_charts.quintile_bars(
+            pay_table, "payments_per_weighted_patient", "Payments per weighted patient by deprivation fifth"),
+        "life-expectancy-by-deprivation": print_charts.quintile_bars(
+            le_table, "life_expectancy_female", "Female life expectancy by deprivation fifth"),
+        "trend": print_charts.trend_lines(trend, data["name"], "payments_per_weighted_patient",
+                                          "Payments per weighted patient, every year"),
+    }
+    rows = [(REGISTRY[m].label, REGISTRY[m].format(data["values"][m]), REGISTRY[m].format(data["england"][m]))
+            for m in BRIEFING_HEADLINE]
+    sentences = briefing.briefing_sentences(data["name"], year, data["values"], data["england"], pay_table)
+    sources = BRIEFING_SOURCES
+    pdf = briefing.briefing_pdf(
+        area_name=data["name"], area_code=code, year=year, headline_rows=rows, sentences=sentences,
+        chart_pngs=[("Payments per weighted patient by deprivation fifth of the area's patients",
+                     charts["payments-by-deprivation"][0]),
+                    ("Payments per weighted patient every year, against England", charts["trend"][0])],
+        map_png=charts["map"][0], sources=sources, attribution=config.OGL_ATTRIBUTION, made_on=date.today())
+    provenance = downloads.provenance_lines(
+        [f"Area: {data['name']} ({code})", f"Year: {year}"], datetime.now(), atlas.manifest)
+    table = downloads.practice_table(atlas, practices)
+    columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
+    csvs = {
+        "practices.csv": downloads.practices_csv(table, columns, provenance),
+        "payments-by-deprivation.csv": downloads.table_csv(pay_table, provenance),
+        "life-expectancy-by-deprivation.csv": downloads.table_csv(le_table, provenance),
+        "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England"}),
+                                         provenance),
+    }
+    return {"data": data, "pdf": pdf, "charts": charts, "csvs": csvs, "sentences": sentences}
+
+
+@callback(Output("area-download", "data"), Output("area-download-status", "children"),
+          Input("area-briefing", "n_clicks"), Input("area-pack", "n_clicks"),
+          State("area-code", "data"), State("area-year", "value"), prevent_initial_call=True)
+def download_briefing(briefing_clicks, pack_clicks, code, year):
+    from dash import ctx
+
+    from dashboard import briefing, config
+    from dashboard.downloads import safe_filename
+
+    atlas = load_atlas()
+    if atlas.area(code) is None or year not in atlas.years or not (briefing_clicks or pack_clicks):
+        return no_update, no_update
+    materials = briefing_materials(atlas, code, year)
+    name = materials["data"]["name"]
+    stem = f"equity-atlas-{name}-{year}"
+    if ctx.triggered_id == "area-briefing":
+        return dcc.send_bytes(materials["pdf"], safe_filename(f"{stem}-briefing", "pdf")), "Briefing ready."
+    readme_files = [("briefing.pdf", "one- or two-page briefing")]
+    readme_files += [(f"{k}.png", "chart") for k in materials["charts"]]
+    readme_files += [(f"{k}.svg", "chart, scalable") for k in materials["charts"]]
+    readme_files += [(k, "data behind the charts, with sources in its header") for k in materials["csvs"]]
+    readme = briefing.pack_readme(
+        name, year, readme_files, config.OGL_ATTRIBUTION,
+        f"Equity Atlas ({year} data), {name} briefing pack, made {__import__('datetime').date.today():%d %B %Y}. "
+        "Data: NHS England, OHID, ONS, MHCLG; Open Government Licence v3.0.")
+    pack = briefing.pack_zip(pdf=materials["pdf"], pngs={k: v[0] for k, v in materials["charts"].items()},
+                             svgs={k: v[1] for k, v in materials["charts"].items()}, csvs=materials["csvs"],
+                             readme=readme)
+    return dcc.send_bytes(pack, safe_filename(f"{stem}-pack", "zip")), "Pack ready."

@@ -38,7 +38,8 @@ def chart_block(chart_id: str, title: str) -> html.Section:
     return html.Section(className="chart-block", **{"aria-labelledby": f"{chart_id}-title"}, children=[
         html.H3(title, id=f"{chart_id}-title"),
         html.P(id=f"{chart_id}-alt", className="chart-alt"),
-        dcc.Loading(dcc.Graph(id=chart_id, config=GRAPH_CONFIG, className="chart"), type="dot",
+        dcc.Loading(dcc.Graph(id=chart_id, config=GRAPH_CONFIG, className="chart", style={"height": "420px"}),
+                    type="dot",
                     delay_show=400),
         html.Div(className="chart-downloads", children=[
             html.Button("Download chart as PNG", id={"type": "chart-png", "chart": chart_id}, className="button-link"),
