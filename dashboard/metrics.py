@@ -41,7 +41,7 @@ def format_value(value, unit: str, decimals: int = 0) -> str:
     if unit == "£":
         return format_money(value)
     if unit == "£ per patient":
-        return f"£{value:,.2f}"
+        return f"{'−' if value < 0 else ''}£{abs(value):,.2f}"
     if unit == "%":
         return f"{value:.{max(decimals, 1)}f}%"
     if unit == "years":
@@ -52,14 +52,14 @@ def format_value(value, unit: str, decimals: int = 0) -> str:
 
 
 def format_money(value: float) -> str:
-    size = abs(value)
+    size, sign = abs(value), "−" if value < 0 else ""
     if size >= 1e9:
-        return f"£{value / 1e9:,.2f}bn"
+        return f"{sign}£{size / 1e9:,.2f}bn"
     if size >= 1e6:
-        return f"£{value / 1e6:,.1f}m"
+        return f"{sign}£{size / 1e6:,.1f}m"
     if size >= 1e3:
-        return f"£{value / 1e3:,.0f}k"
-    return f"£{value:,.0f}"
+        return f"{sign}£{size / 1e3:,.0f}k"
+    return f"{sign}£{size:,.0f}"
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
