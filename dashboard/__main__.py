@@ -12,9 +12,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
     parser.add_argument("--debug", action="store_true", help="Dash dev tools (never in production)")
     args = parser.parse_args(argv)
-    from .app import create_app
+    from .app import CannotStart, create_app
 
-    app = create_app()
+    try:
+        app = create_app()
+    except CannotStart:
+        raise SystemExit(2) from None
     print(f"Equity Atlas on http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, debug=args.debug)
 

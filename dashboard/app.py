@@ -18,6 +18,23 @@ from .pages import resolve
 
 PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif"]
 GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
+# Dash's own page, with the language declared for screen readers and the scripts outside a <footer>
+# (Dash's default wraps them in one, a second "contentinfo" landmark beside ours).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en-GB">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        {%config%}
+        {%scripts%}
+        {%renderer%}
+    </body>
+</html>"""
 
 
 def navigation() -> html.Header:
@@ -32,7 +49,7 @@ def navigation() -> html.Header:
         ]),
         html.Nav(html.Ul([html.Li(dcc.Link(label, href=href)) for label, href in links]),
                  **{"aria-label": "Main"}),
-        search_form("", "header-search"),
+        search_form("", "header-search", landmark="Search the atlas"),
     ])
 
 
@@ -56,12 +73,16 @@ def not_found(pathname: str | None) -> html.Div:
     ])
 
 
+class CannotStart(RuntimeError):
+    """Raised (not exited) so gunicorn marks the worker as failing to boot and stops, not respawns it."""
+
+
 def create_app(processed_dir: str | None = None) -> dash.Dash:
     try:
         atlas = load_atlas(processed_dir or str(config.processed_dir()))
     except ProcessedDataError as exc:
         print(f"Equity Atlas cannot start: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise CannotStart(str(exc)) from None
 
     for name in PAGE_MODULES:
         try:
@@ -74,6 +95,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="Equity Atlas",
         update_title=None,
+        index_string=INDEX_STRING,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content": "Where NHS money for general practice goes in England."}],

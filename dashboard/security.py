@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 
 from flask import Flask, Response, request
 
@@ -62,3 +64,21 @@ def install(app) -> None:
     def server_error(_error):
         return Response("Something went wrong on our side. Please reload the page.", status=500,
                         mimetype="text/plain")
+
+
+class ExportsBusy(RuntimeError):
+    """Too many expensive exports at once in this process: the user is asked to try again."""
+
+
+_export_slots = threading.BoundedSemaphore(int(os.environ.get("EQUITY_ATLAS_MAX_CONCURRENT_EXPORTS", "2")))
+
+
+@contextmanager
+def export_slot():
+    """At most N briefings, packs or workbooks built at once per process, so one user cannot starve others."""
+    if not _export_slots.acquire(timeout=float(os.environ.get("EQUITY_ATLAS_EXPORT_WAIT_SECONDS", "5"))):
+        raise ExportsBusy("Many downloads are being prepared right now; please try again in a minute.")
+    try:
+        yield
+    finally:
+        _export_slots.release()

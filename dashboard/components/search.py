@@ -45,9 +45,14 @@ def find(atlas, text: str) -> list[dict]:
     return results[:MAX_RESULTS]
 
 
-def search_form(value: str = "", form_id: str = "search") -> html.Form:
-    """A plain GET form: works with a keyboard, a screen reader and even without JavaScript."""
-    return html.Form(action="/search", method="GET", role="search", className="search-form", children=[
+def search_form(value: str = "", form_id: str = "search",
+                landmark: str = "Find an area or practice") -> html.Form:
+    """A plain GET form: works with a keyboard, a screen reader and even without JavaScript.
+
+    `landmark` names the search landmark, so a page with two forms (header and page) tells them apart.
+    """
+    return html.Form(action="/search", method="GET", role="search", className="search-form",
+                     **{"aria-label": landmark}, children=[
         html.Label("Find an area or practice", htmlFor=f"{form_id}-q", className="search-label"),
         dcc.Input(id=f"{form_id}-q", name="q", type="search", value=value, placeholder="e.g. Coventry, E54000030, "
                   "A81001 or TS18 1HU", autoComplete="off", debounce=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import pandas as pd
 
@@ -78,8 +79,9 @@ def rank_among_peers(atlas: Atlas, code: str, year: str, metric_id: str = "payme
     return int(values.rank(ascending=False, method="min")[code]), int(len(values))
 
 
+@lru_cache(maxsize=512)
 def trend(atlas: Atlas, code: str, metric_id: str = "payments_per_weighted_patient") -> pd.DataFrame:
-    """Every year for the area and for England (cash terms)."""
+    """Every year for the area and for England (cash terms); cached, so callers must not modify it."""
     rows = []
     for year in atlas.years:
         practices = area_practices(atlas, code, year)

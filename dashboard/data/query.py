@@ -51,17 +51,12 @@ class Atlas:
                 raise ProcessedDataError(
                     f"processed data file {self.folder / name} is missing; rebuild it with "
                     f"`python -m dashboard.data build`")
-        try:
-            self.practices = pd.read_parquet(self.folder / "practices.parquet")
-            self.areas = pd.read_parquet(self.folder / "areas.parquet")
-            self.indicators = pd.read_parquet(self.folder / "area_indicators.parquet")
-            self.marmot_places = pd.read_parquet(self.folder / "marmot_places.parquet")
-            self.marmot_members = pd.read_parquet(self.folder / "marmot_members.parquet")
-            self.manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
-        except Exception as exc:  # a truncated parquet raises one of several arrow errors
-            raise ProcessedDataError(
-                f"processed data in {self.folder} is corrupt ({type(exc).__name__}: {exc}); rebuild it with "
-                f"`python -m dashboard.data build`") from None
+        self.practices = self._read("practices.parquet", pd.read_parquet)
+        self.areas = self._read("areas.parquet", pd.read_parquet)
+        self.indicators = self._read("area_indicators.parquet", pd.read_parquet)
+        self.marmot_places = self._read("marmot_places.parquet", pd.read_parquet)
+        self.marmot_members = self._read("marmot_members.parquet", pd.read_parquet)
+        self.manifest = self._read("manifest.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
         for column in ("year", "dispensing", "contract_type", "rurality", "size_band", "la_code", "icb_code",
                        "region_code", "utla_code"):
             self.practices[column] = self.practices[column].astype("category")
@@ -69,6 +64,15 @@ class Atlas:
         self.latest_year = self.years[-1]
         self.area_by_code = self.areas.set_index("code")
         self.marmot_by_la = self.marmot_members.groupby("la_code")["slug"].apply(list).to_dict()
+
+    def _read(self, name: str, reader):
+        path = self.folder / name
+        try:
+            return reader(path)
+        except Exception as exc:  # a truncated file raises one of several arrow or json errors
+            raise ProcessedDataError(
+                f"processed data file {path} is corrupt ({type(exc).__name__}: {str(exc)[:200]}); rebuild it "
+                f"with `python -m dashboard.data build`") from None
 
     # --- selections -------------------------------------------------------------------------
     def select(self, filters: Filters) -> pd.DataFrame:

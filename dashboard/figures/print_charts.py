@@ -74,7 +74,7 @@ def area_map(geojson_path: Path, code: str, practices: pd.DataFrame, title: str)
     features = json.loads(Path(geojson_path).read_text(encoding="utf-8"))["features"]
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     for feature in features:
-        if feature["id"] != code:
+        if code != "E92000001" and feature["id"] != code:  # England: draw every region
             continue
         geometry = feature["geometry"]
         polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]

@@ -52,10 +52,11 @@ def zoom_for(bounds: tuple[float, float, float, float], width_px: int = 900, hei
     return round(max(min(zoom - 0.3, 12), 4), 2)
 
 
-def area_map(code: str, level_file: str, bounds, practices: pd.DataFrame, name: str) -> go.Figure:
-    """The area's outline and its practices, on a plain background (no tiles)."""
+def area_map(code: str | list[str], level_file: str, bounds, practices: pd.DataFrame, name: str) -> go.Figure:
+    """The area's outline (or its parts) and its practices, on a plain background (no tiles)."""
     min_lon, min_lat, max_lon, max_lat = bounds
-    outline = go.Choroplethmap(geojson=level_file, featureidkey="id", locations=[code], z=[1],
+    locations = [code] if isinstance(code, str) else list(code)
+    outline = go.Choroplethmap(geojson=level_file, featureidkey="id", locations=locations, z=[1] * len(locations),
                                colorscale=[[0, "#e8eef5"], [1, "#e8eef5"]], showscale=False,
                                marker={"line": {"color": palette.OUTLINE, "width": 3}}, hoverinfo="skip", name=name)
     points = practice_points(practices)

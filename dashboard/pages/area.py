@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 import dash_ag_grid as dag
@@ -81,6 +82,12 @@ def layout(search: str = "", code: str = "", **_params):
 
 
 def area_body(atlas, code: str, year: str) -> list:
+    return cached_body(atlas, code, year)
+
+
+@lru_cache(maxsize=128)
+def cached_body(atlas, code: str, year: str) -> list:
+    """An area's page for a year never changes while the process runs: build it once."""
     data = profiles.profile(atlas, code, year)
     practices = profiles.area_practices(atlas, code, year)
     area = atlas.area(code)
@@ -103,8 +110,8 @@ def area_body(atlas, code: str, year: str) -> list:
         ]),
         html.Section(className="area-map", **{"aria-labelledby": "area-map-title"}, children=[
             html.H2("Where its practices are", id="area-map-title"),
-            dcc.Graph(id="area-map", figure=(fig := profile_figures.area_map(
-                code, GEO_FILE[area["level"]], bounds, practices, data["name"])), config=GRAPH_CONFIG),
+            dcc.Graph(id="area-map", figure=(fig := area_figure(atlas, code, area, bounds, practices, data["name"])),
+                      config=GRAPH_CONFIG),
             html.P(fig.layout.meta["alt"], className="chart-alt"),
         ]),
         html.Section(**{"aria-labelledby": "area-inequality-title"}, children=[
@@ -131,6 +138,14 @@ def area_body(atlas, code: str, year: str) -> list:
             practice_grid(atlas, practices),
         ]),
     ]
+
+
+def area_figure(atlas, code, area, bounds, practices, name):
+    """England is drawn as its regions, without 6,669 dots: the explorer is the place for those."""
+    if area["level"] == "country":
+        regions = atlas.areas.loc[atlas.areas["level"] == "region", "code"].tolist()
+        return profile_figures.area_map(regions, "/geo/region.geojson", bounds, practices.iloc[0:0], name)
+    return profile_figures.area_map(code, GEO_FILE[area["level"]], bounds, practices, name)
 
 
 def plural(noun: str) -> str:
@@ -308,7 +323,7 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
                                          england=atlas.england_sums(year))
     trend = profiles.trend(atlas, code)
     level = data["level"]
-    geo = atlas.folder / "geo" / f"{level}.geojson"
+    geo = atlas.folder / "geo" / f"{'region' if level == 'country' else level}.geojson"
     charts = {
         "map": print_charts.area_map(geo, code, practices, f"{data['name']}: practices"),
         "payments-by-deprivation": print_charts.quintile_bars(
@@ -336,7 +351,7 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
         "practices.csv": downloads.practices_csv(table, columns, provenance),
         "payments-by-deprivation.csv": downloads.table_csv(pay_table, provenance),
         "life-expectancy-by-deprivation.csv": downloads.table_csv(le_table, provenance),
-        "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England"}),
+        "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England (reference)"}),
                                          provenance),
     }
     return {"data": data, "pdf": pdf, "charts": charts, "csvs": csvs, "sentences": sentences}
@@ -350,11 +365,16 @@ def download_briefing(briefing_clicks, pack_clicks, code, year):
 
     from dashboard import briefing, config
     from dashboard.downloads import safe_filename
+    from dashboard.security import ExportsBusy, export_slot
 
     atlas = load_atlas()
     if atlas.area(code) is None or year not in atlas.years or not (briefing_clicks or pack_clicks):
         return no_update, no_update
-    materials = briefing_materials(atlas, code, year)
+    try:
+        with export_slot():
+            materials = briefing_materials(atlas, code, year)
+    except ExportsBusy as busy:
+        return no_update, str(busy)
     name = materials["data"]["name"]
     stem = f"equity-atlas-{name}-{year}"
     if ctx.triggered_id == "area-briefing":

@@ -397,9 +397,16 @@ def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
         return dcc.send_bytes(downloads.practices_csv(table, columns, provenance),
                               downloads.safe_filename(stem, "csv"))
     if trigger == "ex-download-xlsx":
+        from dashboard.security import ExportsBusy, export_slot
+
         sheets = {"Practices": table[[c for c, _ in columns]].rename(columns=dict(columns))}
         sheets.update({CHARTS[cid][:31]: frame for cid, frame in chart_tables.items()})
-        return dcc.send_bytes(downloads.workbook_xlsx(sheets, provenance), downloads.safe_filename(stem, "xlsx"))
+        try:
+            with export_slot():
+                book = downloads.workbook_xlsx(sheets, provenance)
+        except ExportsBusy:
+            return no_update
+        return dcc.send_bytes(book, downloads.safe_filename(stem, "xlsx"))
     chart_id = trigger["chart"]
     return dcc.send_bytes(downloads.table_csv(chart_tables[chart_id], provenance + [f"Chart: {CHARTS[chart_id]}"]),
                           downloads.safe_filename(f"{stem}-{chart_id}", "csv"))

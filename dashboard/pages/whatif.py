@@ -122,7 +122,7 @@ def update(rule, uplift, year, level, search):
     label = rule_text["label"] + (f" ({uplift:.0f}% per fifth)" if rule == "deprivation_uplift" else "")
     biggest_gain = change.idxmax() if len(change.dropna()) else None
     biggest_loss = change.idxmin() if len(change.dropna()) else None
-    summary = html.Div(className="card-list", children=[
+    summary = html.Dl(className="card-list", children=[
         card("Rule", label),
         card("Total before → after", f"{format_money(total_before)} → {format_money(total_after)}"
              + (" (unchanged)" if rule_text["conserves_total"] else "")),

@@ -46,7 +46,7 @@ query_strings = st.lists(st.tuples(st.sampled_from(KEYS), st.one_of(st.sampled_f
                          max_size=6).map(lambda pairs: "?" + "&".join(f"{k}={v}" for k, v in pairs))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.one_of(st.sampled_from(PATHS), st.sampled_from(NASTY).map(lambda s: "/area/" + s),
                       st.text(max_size=80).map(lambda s: "/" + s)),
        search=query_strings)
@@ -85,3 +85,19 @@ def test_headers_on_every_response(client):
 def test_large_bodies_are_refused(client):
     response = client.post("/_dash-update-component", data="x" * (2 * 1024 * 1024), content_type="application/json")
     assert response.status_code == 413
+
+
+def test_export_slots_are_bounded():
+    from dashboard.security import ExportsBusy, _export_slots, export_slot
+
+    held = []
+    while _export_slots.acquire(blocking=False):
+        held.append(1)
+    try:
+        with pytest.raises(ExportsBusy), export_slot():
+            pass
+    finally:
+        for _ in held:
+            _export_slots.release()
+    with export_slot():
+        pass
