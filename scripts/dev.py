@@ -61,6 +61,7 @@ def command_test(args: list[str]) -> int:
     ensure_venv("[test,dev,scale]")
     ensure_system_packages()
     run(PYTHON, "-m", "ruff", "check", ".", cwd=ROOT)
+    run(PYTHON, str(ROOT / "scripts" / "audit.py"), cwd=ROOT)
     return subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT)
 
 

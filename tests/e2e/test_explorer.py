@@ -179,3 +179,22 @@ def test_downloads_carry_rows_and_attribution(page, app_url):
             page.get_by_role("button", name=f"Download chart as {fmt}").first.click()
         data = open(info.value.path(), "rb").read()
         assert data[:4] == b"\x89PNG" if fmt == "PNG" else b"<svg" in data[:200]
+
+
+def test_practices_layer_table_search_and_highlight(page, app_url):
+    page.goto(app_url + "/?la=E08000026")
+    page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot')?.data?.[0]?.locations?.length === 1",
+                           timeout=20_000)
+    page.get_by_label("Show practices").check()
+    page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot').data[3].lon.length > 40",
+                           timeout=15_000)
+    page.wait_for_function("document.querySelectorAll('#ex-table .ag-row').length > 0", timeout=20_000)
+    search = page.get_by_label("Search practices by name, code or postcode")
+    search.fill("M86001")
+    page.wait_for_function("document.querySelectorAll('#ex-table .ag-center-cols-container .ag-row').length === 1",
+                           timeout=15_000)
+    page.locator("#ex-table .ag-center-cols-container .ag-row").first.click()
+    page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot').data[4].lon.length === 1",
+                           timeout=15_000)
+    highlighted = page.evaluate("document.querySelector('#ex-map .js-plotly-plot').data[4].text[0]")
+    assert "M86001" in highlighted
