@@ -36,6 +36,8 @@ def test_profiles_open(page, app_url, code, name):
     headline = page.locator("#area-headline").inner_text()
     assert "England" in headline and "Payments per weighted patient" in headline
     assert "Slope index" in page.locator("#area-sii").inner_text()
+    # dcc.Graph mounts lazily (a placeholder first), so wait for the plot itself before scrolling to it.
+    page.locator("#area-map .js-plotly-plot").wait_for(timeout=20_000)
     page.locator("#area-map").scroll_into_view_if_needed()
     wait_painted(page, "#area-map")
     screenshot(page, f"area-{code.replace(':', '-')}")
