@@ -6,7 +6,6 @@ has passed its schema, so a bad input or a killed build never leaves half-writte
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ import pandas as pd
 from .. import config
 from . import area_measures, geography, locations, marmot, payments, practice_measures, schemas
 from .errors import SourceDataError
+from .fetch import sha256_file as sha256
 from .sources import SOURCES
 
 SIZE_BANDS = [(0, 5_000, "Under 5,000"), (5_000, 10_000, "5,000 to 9,999"), (10_000, 15_000, "10,000 to 14,999"),
@@ -34,14 +34,6 @@ def size_band(patients: pd.Series) -> pd.Series:
     for low, high, label in SIZE_BANDS:
         labels[(patients >= low) & (patients < high)] = label
     return labels
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Step:

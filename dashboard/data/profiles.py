@@ -107,3 +107,14 @@ def local_bands(practices: pd.DataFrame) -> pd.DataFrame:
     from .practice_measures import assign_deprivation_bands
 
     return assign_deprivation_bands(practices.drop(columns=["imd_quintile", "imd_decile"]))
+
+
+def gradient_tables(atlas: Atlas, practices: pd.DataFrame, year: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Payments and female life expectancy by the area's own deprivation fifths (page, briefing, pack)."""
+    from . import aggregates
+
+    local = local_bands(practices)
+    payments = aggregates.by_deprivation(local, band="quintile")
+    life = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
+                                     england=atlas.england_sums(year))
+    return payments, life

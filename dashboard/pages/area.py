@@ -93,10 +93,7 @@ def cached_body(atlas, code: str, year: str) -> list:
     area = atlas.area(code)
     bounds = (area["min_lon"], area["min_lat"], area["max_lon"], area["max_lat"])
     rank = profiles.rank_among_peers(atlas, code, year)
-    local = profiles.local_bands(practices)
-    pay_table = aggregates.by_deprivation(local, band="quintile")
-    le_table = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
-                                         england=atlas.england_sums(year))
+    pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
     trend = profiles.trend(atlas, code)
     inequality = inequality_stats(practices)
     return [
@@ -317,10 +314,7 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
 
     data = profiles.profile(atlas, code, year)
     practices = profiles.area_practices(atlas, code, year)
-    local = profiles.local_bands(practices)
-    pay_table = aggregates.by_deprivation(local, band="quintile")
-    le_table = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
-                                         england=atlas.england_sums(year))
+    pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
     trend = profiles.trend(atlas, code)
     level = data["level"]
     geo = atlas.folder / "geo" / f"{'region' if level == 'country' else level}.geojson"

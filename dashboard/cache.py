@@ -1,0 +1,223 @@
+"""One cache for every worker that serves the app: in-process by default, Redis when REDIS_URL is set.
+
+    from dashboard.cache import init_cache, memoize
+    init_cache(app.server)                      # once, in create_app()
+
+    @memoize()                                  # or memoize(timeout=600)
+    def chart_tables(view_json: str) -> dict:   # arguments: plain values with a stable repr
+        ...
+
+Configuration (environment):
+  REDIS_URL                      e.g. redis://10.0.0.5:6379/0: flask-caching RedisCache, shared by every
+                                 gunicorn worker and every machine that points at it. Unset: SimpleCache,
+                                 private to each worker process.
+  EQUITY_ATLAS_CACHE_TIMEOUT     seconds a result is kept (default 86400; keys carry the data version, so
+                                 a rebuilt dataset never meets results computed from the old one).
+  EQUITY_ATLAS_CACHE_ENTRIES     in-process cache size (default 300 results per worker).
+  EQUITY_ATLAS_CACHE_PROBE=1     adds GET /_cache-probe/<year>, a read-only endpoint the scale-out test
+                                 uses to show one process serving a result another computed. Off by default.
+
+Keys are "<prefix><module.function>:<sha256 of repr(args, kwargs)>", identical in every process, so
+arguments must have a value-based repr (str, int, float, tuples, frozen dataclasses of those; not
+the Atlas or a DataFrame: let the function call load_atlas() itself). A Redis outage never breaks a
+page: the call is computed directly and the error is logged once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+from flask_caching import Cache
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 86400
+DEFAULT_ENTRIES = 300
+PROBE_ENV = "EQUITY_ATLAS_CACHE_PROBE"
+_MISSING = object()
+
+cache = Cache()
+_state: dict = {"backend": None, "kind": None, "prefix": "", "timeout": DEFAULT_TIMEOUT, "warned": False}
+_counts = {"hits": 0, "misses": 0, "errors": 0}
+_lock = threading.Lock()
+
+
+def data_version(processed_dir=None) -> str:
+    """A short fingerprint of the processed data (its manifest), so keys change when the data does."""
+    from . import config
+
+    folder = Path(processed_dir or config.processed_dir())
+    try:
+        basis = (folder / "manifest.json").read_bytes()
+    except OSError:
+        basis = b"unknown"
+    return hashlib.sha256(basis).hexdigest()[:12]
+
+
+def cache_config(env=None, namespace: str | None = None) -> dict:
+    """flask-caching settings from the environment (see the module docstring)."""
+    env = os.environ if env is None else env
+    timeout = int(env.get("EQUITY_ATLAS_CACHE_TIMEOUT", DEFAULT_TIMEOUT))
+    prefix = f"equity-atlas:{namespace or data_version()}:"
+    url = (env.get("REDIS_URL") or "").strip()
+    if url:
+        database = urlparse(url).path.strip("/")
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_REDIS_DB": int(database or 0),
+                "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix,
+                "CACHE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2, "health_check_interval": 30}}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix,
+            "CACHE_THRESHOLD": int(env.get("EQUITY_ATLAS_CACHE_ENTRIES", DEFAULT_ENTRIES))}
+
+
+def init_cache(server, env=None, namespace: str | None = None) -> Cache:
+    """Attach the cache to the Flask server (idempotent); memoize() uses it from then on, in this process."""
+    env = os.environ if env is None else env
+    if cache in server.extensions.get("cache", {}):
+        return cache
+    config = cache_config(env, namespace)
+    cache.init_app(server, config=dict(config))
+    with server.app_context():
+        backend = cache.cache
+    # SimpleCache keys carry no prefix of their own: ours keeps them apart from anyone else's entries.
+    _state.update(backend=backend, kind=config["CACHE_TYPE"], timeout=config["CACHE_DEFAULT_TIMEOUT"],
+                  prefix="" if config["CACHE_TYPE"] == "RedisCache" else config.get("CACHE_KEY_PREFIX", ""))
+    if env.get(PROBE_ENV) == "1":
+        _install_probe(server)
+    return cache
+
+
+def is_configured() -> bool:
+    return _state["backend"] is not None
+
+
+def backend_kind() -> str | None:
+    """'RedisCache', 'SimpleCache' or None before init_cache()."""
+    return _state["kind"]
+
+
+def clear() -> None:
+    """Forget every cached result (benchmarks use it to time cold calls). Redis: only this app's keys."""
+    backend = _state["backend"]
+    if backend is not None:
+        backend.clear()
+
+
+def stats() -> dict:
+    """Hits, misses and backend errors in this process since it started."""
+    return {**_counts, "backend": _state["kind"]}
+
+
+def make_key(func: Callable, args: tuple, kwargs: dict) -> str:
+    try:
+        hash((args, tuple(sorted(kwargs.items()))))
+    except TypeError as exc:
+        raise TypeError(f"memoize: {func.__qualname__} was called with an unhashable argument ({exc}); pass "
+                        "a frozen dataclass, tuple or JSON string instead") from None
+    digest = hashlib.sha256(repr((args, sorted(kwargs.items()))).encode()).hexdigest()[:32]
+    return f"{_state['prefix']}{func.__module__}.{func.__qualname__}:{digest}"
+
+
+def stored_key(key: str) -> str:
+    """The key as the backend stores it (RedisCache adds its own prefix), e.g. to look it up in redis-cli."""
+    return f"{getattr(_state['backend'], 'key_prefix', '') or ''}{key}"
+
+
+def _get(key: str):
+    try:
+        stored = _state["backend"].get(key)
+    except Exception as exc:  # a Redis outage must not take the page down
+        _backend_error(exc)
+        return _MISSING
+    # Values are stored as 1-tuples so a cached None is told apart from a miss.
+    return stored[0] if isinstance(stored, tuple) and len(stored) == 1 else _MISSING
+
+
+def _set(key: str, value, timeout: int | None) -> None:
+    try:
+        _state["backend"].set(key, (value,), timeout=timeout if timeout is not None else _state["timeout"])
+    except Exception as exc:
+        _backend_error(exc)
+
+
+def _backend_error(exc: Exception) -> None:
+    with _lock:
+        _counts["errors"] += 1
+        first = not _state["warned"]
+        _state["warned"] = True
+    if first:
+        log.warning("cache backend %s failed (%s: %s); computing results directly", _state["kind"],
+                    type(exc).__name__, exc)
+
+
+def memoize(timeout: int | None = None):
+    """Cache a pure function's result under its arguments; a no-op until init_cache() has run.
+
+    The wrapped function also has `.cached_call(*args, **kwargs) -> (value, hit)`, `.cache_key(...)`
+    and `.uncached` (the original), for tests and diagnostics.
+    """
+
+    def decorate(func: Callable) -> Callable:
+        def cached_call(*args, **kwargs):
+            if _state["backend"] is None:
+                return func(*args, **kwargs), False
+            key = make_key(func, args, kwargs)
+            value = _get(key)
+            if value is not _MISSING:
+                with _lock:
+                    _counts["hits"] += 1
+                return value, True
+            with _lock:
+                _counts["misses"] += 1
+            value = func(*args, **kwargs)
+            _set(key, value, timeout)
+            return value, False
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            return cached_call(*args, **kwargs)[0]
+
+        wrapper.cached_call = cached_call
+        wrapper.cache_key = lambda *args, **kwargs: make_key(func, args, kwargs)
+        wrapper.uncached = func
+        return wrapper
+
+    return decorate
+
+
+# --- the probe (only with EQUITY_ATLAS_CACHE_PROBE=1) ---------------------------------------------------------
+@memoize()
+def probe_summary(year: str) -> dict:
+    """A real query, memoised: England's figures for a year, stamped with the process that computed them."""
+    from .data.query import load_atlas
+
+    summary = load_atlas().national_summary(year)
+    return {"practices": summary["practices"], "total_payments": summary["total_payments"], "year": year,
+            "computed_by": os.getpid(), "computed_at": time.time()}
+
+
+def _install_probe(server) -> None:
+    from flask import abort, jsonify
+
+    if "cache_probe" in server.view_functions:
+        return
+
+    def cache_probe(year: str):
+        from .data.query import load_atlas
+
+        if year not in load_atlas().years:
+            abort(404)
+        value, hit = probe_summary.cached_call(year)
+        response = jsonify({"value": value, "hit": hit, "served_by": os.getpid(), "backend": _state["kind"],
+                            "key": stored_key(probe_summary.cache_key(year)), "stats": stats()})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    server.add_url_rule("/_cache-probe/<year>", "cache_probe", cache_probe, methods=["GET"])
