@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 
 import dash_ag_grid as dag
-from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from dashboard.components import table_rows as table_rows_module
 from dashboard.components.controls import CONTROL_FIELDS, filter_panel
 from dashboard.components.headline import national_headline
 from dashboard.data import aggregates
@@ -92,12 +95,13 @@ def layout(search: str = "", **_params):
                         dcc.Input(id="ex-table-search", type="search", debounce=0.3, placeholder="e.g. Densham, "
                                   "A81001 or TS18 1HU"),
                     ]),
-                    dag.AgGrid(id="ex-table", columnDefs=table_columns(), rowData=[],
+                    html.Div(id="ex-table-refresh", hidden=True),
+                    dag.AgGrid(id="ex-table", columnDefs=table_columns(), rowModelType="infinite",
                                defaultColDef={"sortable": True, "filter": True, "resizable": True},
                                dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-                                                "pagination": True,
-                                                "paginationPageSize": 20, "paginationPageSizeSelector": False,
-                                                "animateRows": False},
+                                                "pagination": True, "paginationPageSize": 20,
+                                                "paginationPageSizeSelector": False, "cacheBlockSize": 20,
+                                                "maxBlocksInCache": 20, "animateRows": False},
                                getRowId="params.data.practice_code", style={"height": "560px"}),
                 ]),
                 html.Section(className="downloads", **{"aria-labelledby": "downloads-title"}, children=[
@@ -344,21 +348,36 @@ def headline_cards(atlas, practices, state: ViewState, name: str) -> list:
     return cards
 
 
-@callback(Output("ex-table", "rowData"), Input("ex-state", "data"))
-def update_table(stored):
-    atlas = load_atlas()
-    state = ViewState(**stored)
+@lru_cache(maxsize=16)
+def table_for(state_json: str):
+    """The selection's practice table, kept for the blocks the grid will ask for next."""
     from dashboard.downloads import practice_table
 
-    table = practice_table(atlas, selection(atlas, state))
-    return table.to_dict("records")
+    atlas = load_atlas()
+    return practice_table(atlas, selection(atlas, ViewState(**json.loads(state_json))))
 
 
-@callback(Output("ex-table", "dashGridOptions"), Input("ex-table-search", "value"), State("ex-table", "dashGridOptions"))
-def search_table(text, options):
-    options = dict(options or {})
-    options["quickFilterText"] = text or ""
-    return options
+@callback(Output("ex-table", "getRowsResponse"), Input("ex-table", "getRowsRequest"), State("ex-state", "data"),
+          State("ex-table-search", "value"), prevent_initial_call=True)
+def table_rows(request, stored, text):
+    """Only the rows the grid is about to show travel to the browser."""
+    if not stored:
+        return no_update
+    return table_rows_module.block(table_for(json.dumps(stored, sort_keys=True)), request, text)
+
+
+# A new selection or search empties the grid's cache, so it asks again for the rows it shows.
+clientside_callback(
+    """
+    function(state, text) {
+        const grid = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi('ex-table');
+        if (grid) { grid.purgeInfiniteCache(); }
+        return '';
+    }
+    """,
+    Output("ex-table-refresh", "children"), Input("ex-state", "data"), Input("ex-table-search", "value"),
+    prevent_initial_call=True,
+)
 
 
 @callback(Output("ex-map", "figure", allow_duplicate=True), Input("ex-table", "selectedRows"),
