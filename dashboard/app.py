@@ -49,7 +49,7 @@ def navigation() -> html.Header:
         ]),
         html.Nav(html.Ul([html.Li(dcc.Link(label, href=href)) for label, href in links]),
                  **{"aria-label": "Main"}),
-        search_form("", "header-search", landmark="Search the atlas"),
+        search_form("", "header-search", landmark="Site search"),
     ])
 
 

@@ -46,7 +46,7 @@ def find(atlas, text: str) -> list[dict]:
 
 
 def search_form(value: str = "", form_id: str = "search",
-                landmark: str = "Find an area or practice") -> html.Form:
+                landmark: str = "Area and practice search") -> html.Form:
     """A plain GET form: works with a keyboard, a screen reader and even without JavaScript.
 
     `landmark` names the search landmark, so a page with two forms (header and page) tells them apart.

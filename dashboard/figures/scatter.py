@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from . import palette
 
+NAMED_POINTS_LIMIT = 1500
 X_TITLE = "Practice IMD score (higher = more deprived)"
 
 
@@ -20,20 +21,24 @@ def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id:
     y_label = y_label or palette.axis_title(metric_id)
     value = palette.hover_value(metric_id)
     fig = go.Figure()
+    named = len(frame) <= NAMED_POINTS_LIMIT
     for status in ("No", "Yes", "Unknown"):
         part = frame[frame["dispensing"] == status]
         if part.empty:
             continue
+        # Short, rounded lists compress well; names and list sizes only when there are few points,
+        # because for all of England they would be most of what every interaction sends.
+        label = (part["practice_name"].astype(str) + " (" + part["practice_code"].astype(str) + ")") if named \
+            else part["practice_code"].astype(str)
+        extra = "<br>%{customdata:,.0f} registered patients" if named else ""
         fig.add_trace(go.Scattergl(
-            name=palette.DISPENSING_LABELS[status], x=part["imd_score"].round(2), y=part["y"].round(3),
-            mode="markers",
+            name=palette.DISPENSING_LABELS[status], x=part["imd_score"].round(1).tolist(),
+            y=part["y"].round(max(metric.decimals, 1)).tolist(), mode="markers", text=label.tolist(),
             marker={"symbol": palette.DISPENSING_SYMBOLS[status], "color": palette.DISPENSING_COLOURS[status],
                     "size": 6, "opacity": 0.55, "line": {"width": 0}},
-            customdata=np.column_stack([part["practice_name"], part["practice_code"],
-                                        part["registered_patients"].round(0)]),
-            hovertemplate=(f"<b>%{{customdata[0]}}</b> (%{{customdata[1]}})<br>"
-                           f"{palette.DISPENSING_LABELS[status]} practice<br>IMD score %{{x:.1f}}<br>{value}<br>"
-                           "%{customdata[2]:,.0f} registered patients<extra></extra>"),
+            customdata=part["registered_patients"].round(0).tolist() if named else None,
+            hovertemplate=(f"<b>%{{text}}</b><br>{palette.DISPENSING_LABELS[status]} practice<br>IMD score "
+                           f"%{{x:.1f}}<br>{value}{extra}<extra></extra>"),
         ))
     has_fit = bool(np.isfinite(fit.get("slope", np.nan)))
     if has_fit and len(frame):

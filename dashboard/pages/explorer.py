@@ -64,6 +64,7 @@ def layout(search: str = "", **_params):
     return html.Div(className="explorer", children=[
         dcc.Location(id="ex-url", refresh="callback-nav"),
         dcc.Store(id="ex-state", data=state.as_dict()),
+        dcc.Store(id="ex-selection", data=selection_part(state)),
         dcc.Download(id="ex-download"),
         html.Div(id="ex-notice", role="status", **{"aria-live": "polite"}, children=notice(notices)),
         html.H1("Where NHS money for general practice goes", className="page-title"),
@@ -155,6 +156,7 @@ def table_columns() -> list[dict]:
     Output("ex-url", "search"),
     *[Output(cid, "value") for cid in CONTROL_IDS],
     Output("ex-state", "data"),
+    Output("ex-selection", "data"),
     Output("ex-notice", "children"),
     Input("ex-url", "search"),
     *[Input(cid, "value") for cid in CONTROL_IDS],
@@ -166,6 +168,24 @@ def table_columns() -> list[dict]:
     prevent_initial_call=True,
 )
 def sync_state(search, *args):
+    """Decide the view, then pass on the part the charts need only when that part changed."""
+    outputs = list(decide_state(search, *args))
+    new_state, stored = outputs[-2], args[-2]
+    if isinstance(new_state, dict):
+        part = selection_part(ViewState(**new_state))
+        old = selection_part(ViewState(**stored)) if stored else None
+        outputs.insert(-1, part if part != old else no_update)
+    else:
+        outputs.insert(-1, no_update)
+    return tuple(outputs)
+
+
+def selection_part(state: ViewState) -> dict:
+    """What the cards, charts and table depend on: not the map's level or measure."""
+    return {k: v for k, v in state.as_dict().items() if k not in ("level", "metric")}
+
+
+def decide_state(search, *args):
     """One place decides the view: a new URL sets the controls; a control or click writes the URL."""
     if args[-1] not in ("/", ""):
         return (no_update,) * (len(CONTROL_IDS) + 3)
@@ -292,11 +312,17 @@ def map_alternative(values, names, metric, state, atlas):
     *[Output(cid, "figure") for cid in CHARTS],
     *[Output(f"{cid}-alt", "children") for cid in CHARTS],
     Output("ex-gap-sentence", "children"),
-    Input("ex-state", "data"),
+    Input("ex-selection", "data"),
 )
 def update_charts(stored):
+    """Cards and charts for the selection, built once per distinct selection."""
+    return charts_for(json.dumps(stored, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def charts_for(selection_json: str):
     atlas = load_atlas()
-    state = ViewState(**stored)
+    state = ViewState(**json.loads(selection_json))
     practices = selection(atlas, state)
     name = selection_name(atlas, state)
     cards = headline_cards(atlas, practices, state, name)
@@ -357,7 +383,7 @@ def table_for(state_json: str):
     return practice_table(atlas, selection(atlas, ViewState(**json.loads(state_json))))
 
 
-@callback(Output("ex-table", "getRowsResponse"), Input("ex-table", "getRowsRequest"), State("ex-state", "data"),
+@callback(Output("ex-table", "getRowsResponse"), Input("ex-table", "getRowsRequest"), State("ex-selection", "data"),
           State("ex-table-search", "value"), prevent_initial_call=True)
 def table_rows(request, stored, text):
     """Only the rows the grid is about to show travel to the browser."""
@@ -375,7 +401,7 @@ clientside_callback(
         return '';
     }
     """,
-    Output("ex-table-refresh", "children"), Input("ex-state", "data"), Input("ex-table-search", "value"),
+    Output("ex-table-refresh", "children"), Input("ex-selection", "data"), Input("ex-table-search", "value"),
     prevent_initial_call=True,
 )
 
