@@ -32,9 +32,9 @@ def find(atlas, text: str) -> list[dict]:
                         "href": f"/area/{row.code}", "code": row.code})
     latest = atlas.year_practices()
     compact = query.replace(" ", "").upper()
-    postcode = latest["postcode"].fillna("").str.replace(" ", "", regex=False)
-    mask = ((latest["practice_code"] == compact) | (postcode == compact)
-            | latest["practice_name"].str.lower().str.contains(query, regex=False))
+    postcode = latest["postcode"].astype(str).str.replace(" ", "", regex=False)
+    mask = ((latest["practice_code"].astype(str) == compact) | (postcode == compact)
+            | latest["practice_name"].astype(str).str.lower().str.contains(query, regex=False))
     for row in latest[mask].sort_values("practice_name").head(MAX_RESULTS).itertuples():
         if pd.isna(row.la_code):
             continue

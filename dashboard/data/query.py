@@ -57,9 +57,10 @@ class Atlas:
         self.marmot_places = self._read("marmot_places.parquet", pd.read_parquet)
         self.marmot_members = self._read("marmot_members.parquet", pd.read_parquet)
         self.manifest = self._read("manifest.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
-        for column in ("year", "dispensing", "contract_type", "rurality", "size_band", "la_code", "icb_code",
-                       "region_code", "utla_code"):
-            self.practices[column] = self.practices[column].astype("category")
+        # Text repeats across years and practices: categories keep a worker's memory small.
+        for column in self.practices.columns:
+            if self.practices[column].dtype == object or pd.api.types.is_string_dtype(self.practices[column]):
+                self.practices[column] = self.practices[column].astype("category")
         self.years = sorted(self.practices["year"].unique().tolist())
         self.latest_year = self.years[-1]
         self.area_by_code = self.areas.set_index("code")

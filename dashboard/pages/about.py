@@ -182,7 +182,7 @@ def caveats_section(atlas, latest: pd.DataFrame, coverage: list[dict]) -> list:
     from_definitions = [html.Li([html.Strong("; ".join(names) + ": "), text]) for text, names in by_caveat.items()]
 
     unknown = latest[latest["dispensing"].astype(str) == "Unknown"]
-    closed = unknown["close_date"].fillna("").astype(str).str.strip().isin(["", "-"]).eq(False).sum()
+    closed = unknown["close_date"].astype(object).fillna("").astype(str).str.strip().isin(["", "-"]).eq(False).sum()
     empty = int((latest["registered_patients"] <= 0).sum())
     general = [
         html.Li(f"Dispensing status is unknown for some practices, mostly ones that closed: {len(unknown):,} in "

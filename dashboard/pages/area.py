@@ -85,7 +85,7 @@ def area_body(atlas, code: str, year: str) -> list:
     return cached_body(atlas, code, year)
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=48)
 def cached_body(atlas, code: str, year: str) -> list:
     """An area's page for a year never changes while the process runs: build it once."""
     data = profiles.profile(atlas, code, year)

@@ -319,7 +319,7 @@ def update_charts(stored):
     return charts_for(json.dumps(stored, sort_keys=True))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=24)
 def charts_for(selection_json: str):
     atlas = load_atlas()
     state = ViewState(**json.loads(selection_json))
