@@ -112,8 +112,10 @@ def update(rule, uplift, year, level, search):
     patch["data"][map_figures.AREA_TRACE]["zmax"] = edge
     patch["data"][map_figures.AREA_TRACE]["zmid"] = 0
     patch["data"][map_figures.AREA_TRACE]["colorbar"]["title"]["text"] = f"Change, £ per<br>weighted patient<br>{year}"
+    patch["data"][map_figures.AREA_TRACE]["customdata"] = (by_area["change"] / 1e3).round(0).tolist()
     patch["data"][map_figures.AREA_TRACE]["hovertemplate"] = (
-        "<b>%{text}</b><br>%{z:+,.2f} £ per weighted patient<extra></extra>")
+        "<b>%{text}</b><br>%{z:+,.2f} £ per weighted patient<br>%{customdata:+,.0f} thousand £ in all"
+        "<extra></extra>")
     quintiles = whatif.summarise(result, "imd_quintile")
     gap = whatif.quintile_gap_before_after(result)
     bars = quintile_bars(quintiles)
