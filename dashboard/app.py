@@ -123,6 +123,9 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         Output("title-sink", "children"), Input("page-title", "data"))
 
     security.install(app)
+    from .cache import init_cache
+
+    init_cache(app.server)  # in-process by default; shared Redis when REDIS_URL is set
     server = app.server
     geo_folder = Path(atlas.folder) / "geo"
 

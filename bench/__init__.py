@@ -1,0 +1,1 @@
+"""Benchmark harness for Equity Atlas: `python -m bench [--quick]` (see bench/run.py)."""

@@ -1,0 +1,114 @@
+"""Processes, ports, headless Chromium and pixels: the machinery every measurement shares."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+PAYLOADS = BENCH_DIR / "payloads"
+# The flags tests/e2e/support.py uses: Debian's chromium, software WebGL, no network chatter.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                  "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                  "--disable-dev-shm-usage"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not answer at {url} within {seconds}s")
+
+
+class Server:
+    """A server process on 127.0.0.1 (gunicorn or `python -m ...`), stopped by its own process group."""
+
+    def __init__(self, argv: list[str], port: int, env_extra: dict | None = None, name: str = "server"):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = Path(tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False).name)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(env_extra or {}))
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        try:
+            wait_for(self.url + "/", self.process)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log.read_text()[-3000:]}") from None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)  # the group this Popen created, nothing else
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def gunicorn(app: str, workers: int = 2, threads: int = 4, env_extra: dict | None = None, name: str = "gunicorn"):
+    port = free_port()
+    executable = Path(sys.executable).with_name("gunicorn")
+    argv = [str(executable) if executable.exists() else "gunicorn", app, "-w", str(workers), "--threads",
+            str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"]
+    return Server(argv, port, env_extra, name=name)
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def painted_fraction(png: bytes, background=(255, 255, 255), tolerance: int = 12) -> float:
+    """Share of pixels that differ from the background (as tests/e2e/support.py, vectorised)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    differs = (np.abs(pixels - np.array(background, dtype=np.int16)).max(axis=2) > tolerance)
+    return float(differs.mean())
+
+
+def percentile(values, q: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default) of a list of numbers; None when empty."""
+    if not values:
+        return None
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values, dtype=float), q))

@@ -1,0 +1,184 @@
+"""Two app processes and one real Redis: a result one process computed is served by the other.
+
+Each process is the real entry point (`python -m dashboard`) with REDIS_URL set and the read-only
+cache probe switched on (EQUITY_ATLAS_CACHE_PROBE=1). The probe answers with the memoised value,
+the pid that computed it, the pid that served it and whether it was a cache hit. Process B can
+only answer "hit, computed by A" if A's result reached B through Redis: without a shared cache
+each process computes for itself, and once the key is deleted from Redis B computes again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from helpers import IN_CI, PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip with the reason on a developer machine; under CI=true a missing piece is a failure."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    executable = shutil.which("redis-server")
+    need(executable is not None, "redis-server is not installed (apt-get install redis-server)")
+    try:
+        import redis
+    except ImportError:
+        need(False, "the redis client is not installed (pip install -e '.[scale]')")
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="equity-atlas-redis-")
+    log = open(Path(folder) / "redis.log", "wb")
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", folder], stdout=log, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.time() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                pytest.fail(f"redis-server did not start: {(Path(folder) / 'redis.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(10)
+    log.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_app(redis_url: str):
+    port = free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", REDIS_URL=redis_url, EQUITY_ATLAS_CACHE_PROBE="1")
+    log = tempfile.NamedTemporaryFile(prefix="equity-atlas-scale-", suffix=".log", delete=False)
+    process = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)], cwd=PROJECT_ROOT,
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=5):
+                return process, url
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                pytest.fail(f"app did not start:\n{Path(log.name).read_text()[-3000:]}")
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def two_apps(redis_url):
+    started = []
+    try:
+        for _ in range(2):
+            started.append(start_app(redis_url))
+        yield started
+    finally:
+        for process, _url in started:
+            process.terminate()
+            process.wait(15)
+
+
+NOT_WIRED = ("GET /_cache-probe/<year> gave no probe answer with EQUITY_ATLAS_CACHE_PROBE=1: create_app() must call "
+             "dashboard.cache.init_cache(app.server)")
+
+
+def probe(url: str, year: str) -> dict:
+    try:
+        with urllib.request.urlopen(f"{url}/_cache-probe/{year}", timeout=30) as response:
+            if response.headers.get_content_type() != "application/json":  # Dash's catch-all page
+                pytest.fail(NOT_WIRED)
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            pytest.fail(NOT_WIRED)
+        raise
+
+
+def latest_year() -> str:
+    import pandas as pd
+
+    years = pd.read_parquet(PROJECT_ROOT / "data" / "processed" / "practices.parquet", columns=["year"])["year"]
+    return str(sorted(years.astype(str).unique())[-1])
+
+
+def test_a_result_computed_by_one_process_is_served_by_the_other(two_apps, redis_url):
+    import redis
+
+    (process_a, url_a), (process_b, url_b) = two_apps
+    assert process_a.pid != process_b.pid
+    year = latest_year()
+    client = redis.Redis.from_url(redis_url)
+
+    first = probe(url_a, year)
+    assert first["backend"] == "RedisCache"
+    assert first["hit"] is False
+    assert first["served_by"] == process_a.pid == first["value"]["computed_by"]
+    assert first["value"]["year"] == year and first["value"]["practices"] > 1000
+    assert client.exists(first["key"]) == 1, "A's result is not in Redis"
+
+    second = probe(url_b, year)
+    assert second["served_by"] == process_b.pid
+    assert second["hit"] is True, "B computed the result itself instead of reading A's from Redis"
+    assert second["value"] == first["value"]  # the very value A computed, its pid and timestamp included
+    assert second["value"]["computed_by"] == process_a.pid
+    assert second["stats"]["misses"] == 0 and second["stats"]["hits"] >= 1
+
+    # Take the key out of Redis and B has nothing to reuse: the hit above came from Redis and nowhere else.
+    client.delete(first["key"])
+    third = probe(url_b, year)
+    assert third["hit"] is False
+    assert third["value"]["computed_by"] == process_b.pid
+    assert client.exists(third["key"]) == 1
+
+
+def test_keys_live_under_the_app_prefix_and_clear_removes_only_ours(two_apps, redis_url):
+    import redis
+    from flask import Flask
+
+    from dashboard import cache
+
+    client = redis.Redis.from_url(redis_url)
+    client.set("someone-else:key", b"keep")
+    (_, url_a), _ = two_apps
+    probe(url_a, latest_year())
+    keys = sorted(k.decode() for k in client.keys("*"))
+    assert any(k.startswith("equity-atlas:") for k in keys)
+    assert all(k == "someone-else:key" or k.startswith("equity-atlas:") for k in keys)
+
+    saved = dict(cache._state)  # this test process joins the same Redis for a moment, then leaves
+    try:
+        cache._state["backend"] = None
+        cache.init_cache(Flask("scale-test"), env={"REDIS_URL": redis_url})
+        assert cache.backend_kind() == "RedisCache"
+        cache.clear()
+    finally:
+        cache._state.clear()
+        cache._state.update(saved)
+    assert [k.decode() for k in client.keys("*")] == ["someone-else:key"]
+    assert client.get("someone-else:key") == b"keep"
