@@ -83,7 +83,7 @@ def test_year_level_and_filters_update_everything(page, app_url):
     assert query(page)["year"] == "2016-17"
     page.wait_for_function("document.querySelector('#ex-cards').innerText.includes('2016-17')", timeout=15_000)
     assert card_value(page, "Practices") == "7,763"
-    page.get_by_label("Integrated Care Board", exact=True).check()
+    page.locator("#f-level").get_by_label("Integrated Care Board", exact=True).check()
     page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot').data[0].locations.length === 42",
                            timeout=15_000)
     assert query(page)["level"] == "icb"
