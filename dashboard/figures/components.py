@@ -19,7 +19,7 @@ def component_bars(table) -> go.Figure:
             name=component, x=[labels[b] for b in rows.index], y=rows["amount_per_weighted_patient"].round(4),
             customdata=rows["amount"].round(0).to_numpy(),
             texttemplate="£%{y:,.0f}", textposition="inside", insidetextanchor="middle",
-            marker={"color": palette.COMPONENT_COLOURS[component],
+            marker={"color": palette.COMPONENT_COLOURS[component], "line": {"color": palette.INK, "width": 0.8},
                     "pattern": {"shape": palette.COMPONENT_PATTERNS[component], "fillmode": "overlay",
                                 "fgcolor": "#ffffff", "solidity": 0.25}},
             hovertemplate=(f"<b>{component}</b><br>Quintile %{{x}}<br>£%{{y:,.2f}} per weighted patient<br>"

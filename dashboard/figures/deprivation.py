@@ -26,7 +26,7 @@ def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None 
             textposition="outside", textfont={"size": 10 if n_bands == 10 else 12},
             cliponaxis=False,
             customdata=counts.to_numpy(),
-            marker={"color": palette.GROUP_COLOURS[group],
+            marker={"color": palette.GROUP_COLOURS[group], "line": {"color": palette.INK, "width": 1},
                     "pattern": {"shape": palette.GROUP_PATTERNS[group], "fillmode": "overlay", "fgcolor": "#ffffff",
                                 "solidity": 0.3}},
             hovertemplate=(f"<b>{group}</b><br>Deprivation {band_label} %{{x}}<br>"

@@ -156,11 +156,13 @@ def quintile_bars(table) -> go.Figure:
     """Baseline and scenario £ per weighted patient for each national deprivation fifth."""
     labels = palette.band_labels(5)
     fig = go.Figure()
-    fig.add_bar(x=labels, y=table["baseline_per_weighted"], name="Now", marker_color=palette.OKABE_ITO["sky_blue"],
+    fig.add_bar(x=labels, y=table["baseline_per_weighted"], name="Now",
+                marker={"color": palette.OKABE_ITO["sky_blue"], "line": {"color": palette.INK, "width": 1}},
                 text=[format_value(v, "£ per patient", 2) for v in table["baseline_per_weighted"]],
                 textposition="outside")
     fig.add_bar(x=labels, y=table["scenario_per_weighted"], name="Under the rule",
-                marker={"color": palette.OKABE_ITO["vermillion"], "pattern": {"shape": "/"}},
+                marker={"color": palette.OKABE_ITO["vermillion"], "pattern": {"shape": "/"},
+                        "line": {"color": palette.INK, "width": 1}},
                 text=[format_value(v, "£ per patient", 2) for v in table["scenario_per_weighted"]],
                 textposition="outside")
     fig.update_layout(template=palette.TEMPLATE, barmode="group", margin={"l": 60, "r": 10, "t": 20, "b": 50},
