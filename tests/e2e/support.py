@@ -119,3 +119,23 @@ def distinct_colours(png: bytes) -> int:
 
     image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
     return len(set(image.getdata()))
+
+
+def wait_painted(page, selector: str, threshold: float = 0.03, timeout: float = 25) -> float:
+    """Until a WebGL map shows drawn areas, not just an empty div; returns the painted share.
+
+    Only the left three quarters count: the colour bar is SVG and is drawn even when WebGL is not.
+    """
+    import time
+
+    page.locator(f"{selector} canvas").first.wait_for(timeout=timeout * 1000)
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    clip = {"x": box["x"], "y": box["y"], "width": box["width"] * 0.75, "height": box["height"]}
+    start, fraction = time.time(), 0.0
+    while time.time() - start < timeout:
+        fraction = painted_fraction(page.screenshot(clip=clip))
+        if fraction > threshold:
+            return fraction
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{selector} never painted (only {fraction:.1%} of its pixels differ from white)")

@@ -7,12 +7,11 @@ downloaded when these tests run.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from support import SCREENSHOTS, painted_fraction
+from support import SCREENSHOTS, wait_painted
 
 pytestmark = pytest.mark.e2e
 
@@ -26,21 +25,6 @@ THIRD_PARTY_EXCLUSIONS: dict[str, list[str]] = {}
 
 
 # --- waiting until a page is fully drawn -------------------------------------------------------------
-def wait_painted(page, selector: str, threshold: float = 0.03, timeout: float = 25) -> None:
-    """Until a WebGL map shows drawn areas (left three quarters: the colour bar is SVG, drawn anyway)."""
-    page.locator(f"{selector} canvas").first.wait_for(timeout=timeout * 1000)
-    page.locator(selector).scroll_into_view_if_needed()
-    box = page.locator(selector).bounding_box()
-    clip = {"x": box["x"], "y": box["y"], "width": box["width"] * 0.75, "height": box["height"]}
-    start, fraction = time.time(), 0.0
-    while time.time() - start < timeout:
-        fraction = painted_fraction(page.screenshot(clip=clip))
-        if fraction > threshold:
-            return
-        page.wait_for_timeout(250)
-    raise AssertionError(f"{selector} never painted ({fraction:.1%})")
-
-
 def wait_graphs(page, *selectors: str) -> None:
     for selector in selectors:
         page.locator(f"{selector} .main-svg").first.wait_for(timeout=25_000)

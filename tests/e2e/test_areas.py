@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 
 import pypdf
 import pytest
-from support import painted_fraction, screenshot
+from support import screenshot, wait_painted
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_painted(page, selector: str, threshold: float = 0.03, timeout: float = 20):
-    page.locator(f"{selector} canvas").first.wait_for(timeout=timeout * 1000)
-    box = page.locator(selector).bounding_box()
-    clip = {"x": box["x"], "y": box["y"], "width": box["width"] * 0.75, "height": box["height"]}
-    start, fraction = time.time(), 0.0
-    while time.time() - start < timeout:
-        fraction = painted_fraction(page.screenshot(clip=clip))
-        if fraction > threshold:
-            return fraction
-        page.wait_for_timeout(250)
-    raise AssertionError(f"{selector} never painted ({fraction:.1%})")
 
 
 @pytest.mark.parametrize("code, name", [("E08000026", "Coventry"), ("E54000030", "South East London"),

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import openpyxl
 import pytest
-from support import painted_fraction, screenshot
+from support import screenshot, wait_painted
 
 pytestmark = pytest.mark.e2e
 
@@ -18,21 +18,7 @@ COVENTRY = ("E08000026", -1.52, 52.41)
 
 def wait_for_map(page, timeout=20_000):
     """Until the WebGL canvas shows drawn areas, not just an empty div."""
-    page.locator("#ex-map .maplibregl-canvas, #ex-map canvas").first.wait_for(timeout=timeout)
-    deadline = timeout / 1000
-    import time
-
-    start = time.time()
-    fraction = 0.0
-    box = page.locator("#ex-map").bounding_box()
-    # The left three quarters: the colour bar (SVG, drawn even without WebGL) sits at the right edge.
-    clip = {"x": box["x"], "y": box["y"], "width": box["width"] * 0.75, "height": box["height"]}
-    while time.time() - start < deadline:
-        fraction = painted_fraction(page.screenshot(clip=clip))
-        if fraction > 0.08:
-            return fraction
-        page.wait_for_timeout(250)
-    raise AssertionError(f"the map never painted (only {fraction:.1%} of its pixels differ from white)")
+    return wait_painted(page, "#ex-map", threshold=0.08, timeout=timeout / 1000)
 
 
 def wait_for_charts(page):
