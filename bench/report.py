@@ -67,23 +67,32 @@ def rows(results: dict) -> list[dict]:
          _mb(first.get("first_load_bytes")), "MB", 2, _mb(base_first.get("first_load_bytes")),
          f"{first.get('first_load_requests', '?')} requests" if first else "", first.get("first_load_errors"))
     runs = first.get("first_map_runs_s") or []
+    busy = (results.get("loadavg") or {}).get("before_browser_ours")
     _row(out, "first_map", "First map drawn in headless Chromium", first.get("first_map_s"), "s", 2.5,
          base_first.get("first_map_s"), f"median of {len(runs)}: {', '.join(f'{r:.1f}' for r in runs)} s"
+         + (f"; load average {busy[0]:.1f} on {results['machine'].get('cpus')} CPUs" if busy else "")
          if runs else "")
     load = ours.get("load") or {}
     _row(out, "load_errors", f"{load.get('users', 50)} users {load.get('seconds', 60)} s: errors",
          load.get("failures"), "errors", 0, note=f"{load.get('requests', 0):,} requests" if load else "",
          ratio=False)
     _row(out, "load_p95", f"{load.get('users', 50)} users {load.get('seconds', 60)} s: p95 (all requests)",
-         load.get("p95_ms"), "ms", 300, note=f"callbacks only: p95 up to {load['callback_p95_ms']:.0f} ms"
+         load.get("p95_ms"), "ms", 300, note=(f"worst p95 of one kind: interaction callbacks "
+                                               f"{load['callback_p95_ms']:.0f} ms, first-visit requests "
+                                               f"{load.get('first_visit_p95_ms') or 0:.0f} ms")
          if load.get("callback_p95_ms") else "", ratio=False)
-    memory = [w.get("rss_mb", 0) for w in (ours.get("memory_after_start") or []) + (ours.get("memory_after_load")
-                                                                                   or [])]
-    base_memory = [w.get("rss_mb", 0) for w in naive.get("memory_after_start") or []]
-    pss = [w.get("pss_mb", 0) for w in ours.get("memory_after_load") or ours.get("memory_after_start") or []]
-    _row(out, "memory", "Memory per worker (RSS, largest worker)", max(memory) if memory else None, "MB", 400,
-         max(base_memory) if base_memory else None,
-         f"{len(ours.get('memory_after_start') or [])} workers; PSS {max(pss):.0f} MB" if pss else "")
+    def largest(workers, key="rss_mb"):
+        values = [w.get(key, 0) for w in workers or []]
+        return max(values) if values else None
+
+    started, loaded = ours.get("memory_after_start"), ours.get("memory_after_load")
+    _row(out, "memory_start", "Memory per worker once the data is loaded (RSS, largest worker)", largest(started),
+         "MB", 400, largest(naive.get("memory_after_start")),
+         f"{len(started or [])} workers; PSS {largest(started, 'pss_mb'):.0f} MB; after warm-up visits "
+         f"{largest(ours.get('memory_after_first_visits')) or 0:.0f} MB" if started else "")
+    _row(out, "memory_load", "Memory per worker after the load test (RSS, largest worker)", largest(loaded), "MB",
+         400, largest(naive.get("memory_after_browser")),
+         f"PSS {largest(loaded, 'pss_mb'):.0f} MB; baseline after its browser visits" if loaded else "")
     build = results.get("build") or {}
     _row(out, "build", "python -m dashboard.data build from raw", build.get("seconds"), "s", 60,
          note=build.get("skipped", "into a temporary folder"), errors=[build["error"]] if build.get("error") else [],

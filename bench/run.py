@@ -92,6 +92,20 @@ def warm_workers(url: str, app: str, requests: int = 8) -> None:
                 pass  # a broken callback shows up in the measurements, not here
 
 
+def memory_once_booted(master_pid: int, workers: int = 2, timeout: float = 90) -> list[dict]:
+    """Worker memory once every worker has booted (each loads the data as it boots) and stopped growing."""
+    deadline = time.monotonic() + timeout
+    previous: list[dict] = []
+    while time.monotonic() < deadline:
+        current = loadtest.workers_memory(master_pid)
+        if (len(current) == workers and len(previous) == workers
+                and all(abs(a.get("rss_mb", 0) - b.get("rss_mb", 0)) < 2 for a, b in zip(current, previous, strict=True))):
+            return current
+        previous = current
+        time.sleep(1.0)
+    return previous
+
+
 def callback_timings(app: str, profile: dict) -> dict:
     """In-process timings in a fresh interpreter (one Dash app per process, nothing shared with the others)."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # in-process cache: what is timed is our code
@@ -115,6 +129,7 @@ def run_browser(server_url: str, app: browser.AppUnderTest, profile: dict, resul
         log(f"{key}: chromium missing, browser rows not measured; replaying saved payloads")
         return
     log(f"{key}: Chromium: {profile['visits']} first visit(s) and {len(app.interactions)} interactions")
+    results["loadavg"][f"before_browser_{key}"] = os.getloadavg()
     results[key]["browser"] = browser.measure(server_url, app, runs=profile["visits"])
 
 
@@ -122,8 +137,9 @@ def measure_ours(profile: dict, steps: set[str], results: dict) -> None:
     ours = results["ours"]
     log("ours: starting gunicorn dashboard.app:server -w 2 --threads 4 on 127.0.0.1")
     with gunicorn("dashboard.app:server", name="ours") as server:
+        ours["memory_after_start"] = memory_once_booted(server.pid)
         warm_workers(server.url, "ours")
-        ours["memory_after_start"] = loadtest.workers_memory(server.pid)
+        ours["memory_after_first_visits"] = loadtest.workers_memory(server.pid)
         if "browser" in steps:
             step(results, "ours browser", run_browser, server.url, browser.OURS, profile, results, "ours")
         if "load" in steps:
@@ -143,10 +159,11 @@ def measure_naive(profile: dict, steps: set[str], results: dict) -> None:
     naive = results["naive"]
     log("naive: starting gunicorn bench.naive_app:server -w 2 --threads 4")
     with gunicorn("bench.naive_app:server", name="naive") as server:
+        naive["memory_after_start"] = memory_once_booted(server.pid)
         warm_workers(server.url, "naive")
         if "browser" in steps:
             step(results, "naive browser", run_browser, server.url, browser.NAIVE, profile, results, "naive")
-        naive["memory_after_start"] = loadtest.workers_memory(server.pid)
+        naive["memory_after_browser"] = loadtest.workers_memory(server.pid)
     if "callbacks" in steps:
         log("naive: in-process callback timings")
         naive["callbacks"] = step(results, "naive callbacks", callback_timings, "naive", profile)
@@ -172,7 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer calls, one first visit, a 10 s load test")
     parser.add_argument("--skip", nargs="*", default=[], choices=STEPS, help="leave out some measurements")
     parser.add_argument("--out", default=str(BENCH_DIR), help="folder for results.json and RESULTS.md")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="first wait up to this long for the 1-minute load average to fall below the CPU count")
     args = parser.parse_args(argv)
+    if args.wait_quiet:
+        deadline = time.monotonic() + args.wait_quiet
+        while os.getloadavg()[0] >= (os.cpu_count() or 1) and time.monotonic() < deadline:
+            log(f"waiting for a quieter machine (load average {os.getloadavg()[0]:.1f})")
+            time.sleep(15)
     profile = dict(PROFILES["quick" if args.quick else "full"])
     steps = set(STEPS) - set(args.skip)
     started = time.perf_counter()

@@ -221,3 +221,93 @@ def _install_probe(server) -> None:
         return response
 
     server.add_url_rule("/_cache-probe/<year>", "cache_probe", cache_probe, methods=["GET"])
+
+
+# --- static files compressed once per worker ------------------------------------------------------------------
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/geo/")
+STATIC_TYPES = {"application/javascript", "text/javascript", "text/css", "application/json", "application/geo+json"}
+try:  # flask-compress depends on brotli; without it, gzip only
+    import brotli as _brotli  # noqa: F401
+
+    _HAS_BROTLI = True
+except ImportError:
+    _HAS_BROTLI = False
+
+
+def _static_algorithm(accept_encoding: str) -> str | None:
+    offered = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        offered[name.strip()] = quality
+    for algorithm in ("br", "gzip") if _HAS_BROTLI else ("gzip",):
+        if offered.get(algorithm, offered.get("*", 0)) > 0:
+            return algorithm
+    return None
+
+
+def cache_static_compression(server, max_bytes: int = 32 * 1024 * 1024) -> None:
+    """Compress each static file (Dash's scripts, /assets, /geo) once per worker instead of once per visitor.
+
+    flask-compress compresses every response as it goes out: plotly.min.js alone is 4.8 MB and costs
+    ~0.15 s of CPU per visitor, so a crowd arriving at once queues every callback behind script
+    compression. This keeps the compressed bytes (brotli 6 or gzip 9, keyed by path, query, encoding
+    and ETag) in a bounded in-process store. Register it after flask-compress (Flask runs after-request
+    functions last-registered first, so this one runs before flask-compress, which then leaves
+    responses that already carry a Content-Encoding alone).
+    """
+    import gzip
+    from collections import OrderedDict
+
+    from flask import request
+
+    store: OrderedDict = OrderedDict()
+    state = {"bytes": 0}
+    lock = threading.Lock()
+
+    @server.after_request
+    def compressed_static(response):
+        if (request.method != "GET" or response.status_code != 200 or "Content-Encoding" in response.headers
+                or not request.path.startswith(STATIC_PREFIXES) or response.mimetype not in STATIC_TYPES):
+            return response
+        algorithm = _static_algorithm(request.headers.get("Accept-Encoding", ""))
+        if algorithm is None:
+            return response
+        etag = response.headers.get("ETag", "")
+        key = (request.full_path, algorithm, etag, response.headers.get("Last-Modified", ""))
+        with lock:
+            body = store.get(key)
+            if body is not None:
+                store.move_to_end(key)
+        if body is None:
+            response.direct_passthrough = False
+            raw = response.get_data()
+            if algorithm == "br":
+                import brotli
+
+                body = brotli.compress(raw, quality=6)
+            else:
+                body = gzip.compress(raw, compresslevel=9, mtime=0)
+            with lock:
+                if key not in store and len(body) < max_bytes:
+                    store[key] = body
+                    state["bytes"] += len(body)
+                    while state["bytes"] > max_bytes:
+                        _, dropped = store.popitem(last=False)
+                        state["bytes"] -= len(dropped)
+        response.direct_passthrough = False
+        response.set_data(body)
+        response.headers["Content-Encoding"] = algorithm
+        vary = response.headers.get("Vary")
+        if not vary:
+            response.headers["Vary"] = "Accept-Encoding"
+        elif "accept-encoding" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Accept-Encoding"
+        if etag:  # the same tag for different bytes would confuse caches: mark it, as flask-compress does
+            response.headers["ETag"] = f'{etag[:-1]}:{algorithm}"' if etag.endswith('"') else f"{etag}:{algorithm}"
+        return response

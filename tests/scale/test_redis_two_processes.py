@@ -182,3 +182,40 @@ def test_keys_live_under_the_app_prefix_and_clear_removes_only_ours(two_apps, re
         cache._state.update(saved)
     assert [k.decode() for k in client.keys("*")] == ["someone-else:key"]
     assert client.get("someone-else:key") == b"keep"
+
+
+def test_static_files_are_compressed_once_per_worker(monkeypatch):
+    """Many first visits at once: each script is compressed once, not once per visitor (no Redis needed)."""
+    import gzip
+
+    from flask import Flask, Response
+
+    from dashboard.cache import cache_static_compression
+
+    server = Flask("static-test")
+    script = b"function plot() { return 1; }\n" * 20_000
+
+    @server.route("/_dash-component-suites/lib/bundle.js")
+    def bundle():
+        return Response(script, mimetype="application/javascript", headers={"ETag": '"v1"'})
+
+    @server.route("/_dash-update-component", methods=["POST"])
+    def update():
+        return Response(b'{"response": {}}' * 100, mimetype="application/json")
+
+    cache_static_compression(server)
+    calls = []
+    real = gzip.compress
+    monkeypatch.setattr(gzip, "compress", lambda data, **kw: calls.append(len(data)) or real(data, **kw))
+    client = server.test_client()
+    for _ in range(3):
+        response = client.get("/_dash-component-suites/lib/bundle.js", headers={"Accept-Encoding": "gzip"})
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["ETag"] == '"v1:gzip"' and "Accept-Encoding" in response.headers["Vary"]
+        assert gzip.decompress(response.get_data()) == script
+        assert int(response.headers["Content-Length"]) == len(response.get_data()) < len(script) // 10
+    assert calls == [len(script)]  # compressed once, then served from memory
+    plain = client.get("/_dash-component-suites/lib/bundle.js", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == script
+    posted = client.post("/_dash-update-component", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in posted.headers  # callbacks are left to flask-compress
