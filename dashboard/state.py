@@ -92,36 +92,22 @@ def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
             return None
         return value
 
-    year = single("year")
-    if year is not None:
-        if year in atlas.years:
-            state.year = year
+    # key: (accepted values, what to say when a value is not one of them); the default stays in place.
+    singles = {
+        "year": (set(atlas.years), "There is no data for the year “{}”; showing " + atlas.latest_year + "."),
+        "level": (set(LEVELS), "“{}” is not a map level (use la, icb or region); showing local authorities."),
+        "metric": (set(REGISTRY), "“{}” is not a measure we know; showing " + REGISTRY[MAP_DEFAULT].label + "."),
+        "band": (set(BANDS), "“{}” is not a deprivation band (use quintile or decile)."),
+        "area": (known_areas, "We could not find an area with the code “{}”; showing all of England."),
+    }
+    for key, (accepted, complaint) in singles.items():
+        value = single(key)
+        if value is None:
+            continue
+        if value in accepted:
+            setattr(state, key, value)
         else:
-            notices.append(f"There is no data for the year “{shorten(year)}”; showing {atlas.latest_year}.")
-    level = single("level")
-    if level is not None:
-        if level in LEVELS:
-            state.level = level
-        else:
-            notices.append(f"“{shorten(level)}” is not a map level (use la, icb or region); showing local authorities.")
-    metric = single("metric")
-    if metric is not None:
-        if metric in REGISTRY:
-            state.metric = metric
-        else:
-            notices.append(f"“{shorten(metric)}” is not a measure we know; showing {REGISTRY[MAP_DEFAULT].label}.")
-    band = single("band")
-    if band is not None:
-        if band in BANDS:
-            state.band = band
-        else:
-            notices.append(f"“{shorten(band)}” is not a deprivation band (use quintile or decile).")
-    area = single("area")
-    if area is not None:
-        if area in known_areas:
-            state.area = area
-        else:
-            notices.append(f"We could not find an area with the code “{shorten(area)}”; showing all of England.")
+            notices.append(complaint.format(shorten(value)))
 
     allowed = {
         "region": lambda v: v in known_areas and atlas.area_by_code.at[v, "level"] == "region",
