@@ -61,6 +61,12 @@ class Atlas:
         for column in self.practices.columns:
             if self.practices[column].dtype == object or pd.api.types.is_string_dtype(self.practices[column]):
                 self.practices[column] = self.practices[column].astype("category")
+        try:  # give back the reader's scratch memory: every worker keeps the tables for its lifetime
+            import pyarrow
+
+            pyarrow.default_memory_pool().release_unused()
+        except (ImportError, AttributeError):
+            pass
         self.years = sorted(self.practices["year"].unique().tolist())
         self.latest_year = self.years[-1]
         self.area_by_code = self.areas.set_index("code")
