@@ -7,6 +7,7 @@ from functools import lru_cache
 from urllib.parse import parse_qs
 
 import dash_ag_grid as dag
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components.search import search_form
@@ -194,7 +195,7 @@ def official_table(data: dict) -> html.Table | None:
     if official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
                                                       and math.isnan(official["imd_score"])):
         rank = official.get("imd_rank")
-        rank_text = "" if rank is None or rank is pd_na() else f"; rank {int(rank)} of {int(official['imd_rank_of'])}"
+        rank_text = "" if rank is None or pd.isna(rank) else f"; rank {int(rank)} of {int(official['imd_rank_of'])}"
         rows.append(html.Tr([html.Th("IMD 2019 average score (higher = more deprived)", scope="row"),
                              html.Td(f"{official['imd_score']:.1f}{rank_text}"),
                              html.Td(f"{england['imd_score']:.1f}" if england.get("imd_score") else ""),
@@ -220,12 +221,6 @@ def official_table(data: dict) -> html.Table | None:
         html.Thead(html.Tr([html.Th("Measure", scope="col"), html.Th(data["name"], scope="col"),
                             html.Th("England", scope="col"), html.Th("Source and period", scope="col")])),
         html.Tbody(rows)])
-
-
-def pd_na():
-    import pandas as pd
-
-    return pd.NA
 
 
 def inequality_stats(practices) -> html.Div:

@@ -482,12 +482,8 @@ for fmt in ("png", "svg"):
                                                      width: 1000, height: 600}}); }}
         return window.dash_clientside.no_update;
     }}"""
-    from dash import clientside_callback
-
     clientside_callback(dash_clientside_download, Output({"type": f"chart-{fmt}", "chart": ALL}, "title"),
                         Input({"type": f"chart-{fmt}", "chart": ALL}, "n_clicks"), prevent_initial_call=True)
-
-from dash import clientside_callback  # noqa: E402
 
 clientside_callback(
     """
