@@ -6,6 +6,7 @@ the same definition gives the same number wherever it is shown. Adding a metric 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,19 +169,22 @@ WEIGHTED = ["imd_score", "life_expectancy_female", "life_expectancy_male"]
 MAP_DEFAULT = "payments_per_weighted_patient"
 
 
-def group_sums(practices: pd.DataFrame, by) -> pd.DataFrame:
-    """The sums every metric is computed from, per group (by=None: one row for all).
+# Per-practice parts of the sums that are not plain columns. The Atlas adds them to its practice table once,
+# at load (prefixed), so a group sum is one groupby over ready columns rather than rebuilding them per call.
+DERIVED_PREFIX = "sum__"
 
-    Built from numpy columns of only what the metrics need: this runs on every interaction.
-    """
+
+def derived_columns(practices: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each practice's contribution to the sums that need more than a column: listed-only money, counts of
+    practices and dispensing status, and the numerator and weight of every weighted mean."""
     registered = practices["registered_patients"].to_numpy(dtype=float)
     listed = registered > 0
     status = practices["dispensing"].astype(str).to_numpy()
     dispensing, known = status == "Yes", np.isin(status, ["Yes", "No"])
-    columns: dict[str, np.ndarray] = {c: practices[c].to_numpy(dtype=float) for c in SUMMED}
+    columns: dict[str, np.ndarray] = {}
     for column in ("total_payments", "total_incl_covid_pcn", "pay_prescribing_dispensing", "registered_patients",
                    "weighted_patients"):
-        columns[f"{column}__listed"] = np.where(listed, columns[column], 0.0)
+        columns[f"{column}__listed"] = np.where(listed, practices[column].to_numpy(dtype=float), 0.0)
     columns["practices"] = np.ones(len(practices))
     columns["dispensing_practices"] = dispensing.astype(float)
     columns["known_status_practices"] = known.astype(float)
@@ -191,11 +195,121 @@ def group_sums(practices: pd.DataFrame, by) -> pd.DataFrame:
         has = ~np.isnan(values) & listed
         columns[f"{column}__wsum"] = np.where(has, values * registered, 0.0)
         columns[f"{column}__weight"] = np.where(has, registered, 0.0)
-    frame = pd.DataFrame(columns, index=practices.index)
+    return columns
+
+
+def with_derived_columns(practices: pd.DataFrame) -> pd.DataFrame:
+    """The table with its derived sum columns attached (what the Atlas keeps in memory)."""
+    derived = {f"{DERIVED_PREFIX}{name}": values for name, values in derived_columns(practices).items()}
+    return pd.concat([practices, pd.DataFrame(derived, index=practices.index)], axis=1)
+
+
+def _sum_matrix(practices: pd.DataFrame, columns=None) -> tuple[list[str], np.ndarray]:
+    """The summed quantities (all, or only `columns`) as one float matrix, one row per quantity."""
+    first = f"{DERIVED_PREFIX}practices"
+    if first in practices.columns:
+        derived_names = [c for c in practices.columns if isinstance(c, str) and c.startswith(DERIVED_PREFIX)
+                         and (columns is None or c[len(DERIVED_PREFIX):] in columns)]
+        derived = practices[derived_names].to_numpy(dtype=float).T
+        names = [c[len(DERIVED_PREFIX):] for c in derived_names]
+    else:
+        computed = {k: v for k, v in derived_columns(practices).items() if columns is None or k in columns}
+        names = list(computed)
+        derived = np.vstack(list(computed.values())) if names else np.zeros((0, len(practices)))
+    plain = [c for c in SUMMED if columns is None or c in columns]
+    summed = practices[plain].to_numpy(dtype=float, na_value=np.nan).T
+    summed = np.where(np.isnan(summed), 0.0, summed)  # a missing amount counts as nothing, as in a sum
+    return plain + names, np.ascontiguousarray(np.vstack([summed, derived]))
+
+
+def row_sums(practices: pd.DataFrame) -> pd.DataFrame:
+    """Every practice as a group of one: the frame group_sums adds up, one row per practice."""
+    names, matrix = _sum_matrix(practices)
+    return pd.DataFrame(matrix.T, index=practices.index, columns=names)
+
+
+def _key_codes(key) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes for a grouping key (-1 where it is missing) and the values they stand for, sorted."""
+    key = key if isinstance(key, pd.Series) else pd.Series(np.asarray(key))
+    if isinstance(key.dtype, pd.CategoricalDtype):
+        return key.cat.codes.to_numpy(dtype=np.int64), pd.Index(key.cat.categories)
+    codes, uniques = pd.factorize(key, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def group_sums(practices: pd.DataFrame, by, metric_ids=None) -> pd.DataFrame:
+    """The sums every metric is computed from, per group (by=None: one row for all).
+
+    by: a column name, a list of column names or of arrays aligned with the rows. Groups with no
+    practices, or a missing key, are left out (like pandas' groupby with observed=True). metric_ids:
+    only the sums those metrics read (and the practice count), else all. Summed with numpy's
+    bincount: this runs several times on every interaction.
+    """
+    columns = None if metric_ids is None else sums_needed(*metric_ids)
+    names, matrix = _sum_matrix(practices, columns)
     if by is None:
-        return frame.sum().to_frame().T
-    keys = practices[by] if isinstance(by, str) else by
-    return frame.groupby(keys, observed=True).sum()
+        return pd.DataFrame(matrix.sum(axis=1)[None, :], columns=names)
+    keys = by if isinstance(by, list) else [by]
+    keys = [practices[k] if isinstance(k, str) else k for k in keys]
+    parts = [_key_codes(k) for k in keys]
+    combined = np.zeros(len(practices), dtype=np.int64)
+    valid = np.ones(len(practices), dtype=bool)
+    for codes, levels in parts:
+        valid &= codes >= 0
+        combined = combined * max(len(levels), 1) + np.where(codes >= 0, codes, 0)
+    total = int(np.prod([max(len(levels), 1) for _, levels in parts]))
+    if total <= 4 * len(practices) + 1024:  # few possible groups: count them, no sort
+        seen = np.bincount(combined[valid], minlength=total)
+        present = np.flatnonzero(seen)
+        lookup = np.zeros(total, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        position = lookup[combined[valid]]
+    else:
+        present = np.unique(combined[valid])
+        position = np.searchsorted(present, combined[valid])
+    values = matrix if valid.all() else matrix[:, valid]
+    sums = np.empty((len(present), len(names)))
+    for row in range(len(names)):
+        sums[:, row] = np.bincount(position, weights=values[row], minlength=len(present))
+    labels = []
+    remainder = present
+    for _codes, levels in reversed(parts):
+        size = max(len(levels), 1)
+        labels.append(levels.take(remainder % size))
+        remainder = remainder // size
+    labels.reverse()
+    if len(labels) == 1:
+        index = pd.Index(labels[0], name=keys[0].name if isinstance(keys[0], pd.Series) else None)
+    else:
+        index = pd.MultiIndex.from_arrays(labels, names=[getattr(k, "name", None) for k in keys])
+    return pd.DataFrame(sums, index=index, columns=names)
+
+
+class _ReadRecorder:
+    """Stands in for a sums frame and notes which sums a metric's formula reads."""
+
+    def __init__(self):
+        self.read: list[str] = []
+
+    def __getitem__(self, name: str) -> pd.Series:
+        self.read.append(name)
+        return pd.Series([1.0])
+
+
+@functools.cache
+def _sums_read_by(metric_id: str) -> tuple[str, ...]:
+    recorder = _ReadRecorder()
+    REGISTRY[metric_id].compute(recorder)
+    return tuple(recorder.read)
+
+
+def sums_needed(*metric_ids: str) -> set[str]:
+    """The sums these metrics' formulas read, found by running each formula once on a recorder, so a new
+    metric needs no list of its inputs kept beside it. The practice count always comes along."""
+    needed = {"practices", "registered_patients"}
+    for metric_id in metric_ids:
+        needed.update(_sums_read_by(metric_id))
+    return needed
 
 
 def compute(metric_id: str, sums: pd.DataFrame, england: pd.DataFrame | None = None) -> pd.Series:

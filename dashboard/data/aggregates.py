@@ -53,13 +53,18 @@ def by_deprivation(practices: pd.DataFrame, band: str = "quintile",
     attrs: band, metric_id, excluded_practices (practices without a deprivation band).
     """
     column, n_bands, _ = _band_column(band)
-    england = metrics.group_sums(practices, None) if england is None else england
-    frame, excluded = _banded(practices, column)
+    needed = [metric_id, metrics.GAP_METRICS.get(metric_id, metric_id)]
+    england = metrics.group_sums(practices, None, needed) if england is None else england
+    excluded = int(practices[column].isna().sum())
     bands = pd.Index(range(1, n_bands + 1), name="band")
+    # One pass: sums per band and dispensing status; the three groups are added up from it.
+    by_status = metrics.group_sums(practices, [column, practices["dispensing"].astype(str).to_numpy()], needed)
+    by_status.index = by_status.index.set_levels(by_status.index.levels[0].astype(int), level=0)
     parts = []
     for group in GROUPS:
-        part = frame if group == "All practices" else frame[frame["dispensing"].astype(str) == GROUP_STATUS[group]]
-        sums = metrics.group_sums(part, "band").reindex(bands)
+        chosen = by_status if group == "All practices" else \
+            by_status[by_status.index.get_level_values(1) == GROUP_STATUS[group]]
+        sums = chosen.groupby(level=0).sum().reindex(bands)
         parts.append(pd.DataFrame({
             "band": bands.to_numpy(),
             "group": group,
@@ -133,19 +138,23 @@ def _gap_sentence(metric: metrics.Metric, part: str, most: float, size: float, p
 def trend_by_quintile(practices_all_years: pd.DataFrame,
                       metric_id: str = "payments_per_weighted_patient") -> pd.DataFrame:
     """Metric per year and quintile in cash terms (no inflation adjustment); gap metrics use each year's total."""
-    rows = []
-    excluded = 0
-    for year, year_frame in practices_all_years.groupby(practices_all_years["year"].astype(str), sort=True):
-        england = metrics.group_sums(year_frame, None)
-        frame, missing = _banded(year_frame, "imd_quintile")
-        excluded += missing
-        if frame.empty:
-            continue
-        sums = metrics.group_sums(frame, "band")
-        rows.append(pd.DataFrame({"year": year, "band": sums.index.astype(int),
-                                  "value": metrics.compute(metric_id, sums, england).to_numpy(),
-                                  "practices": sums["practices"].astype(int).to_numpy()}))
     columns = ["year", "band", "value", "practices"]
+    excluded = int(practices_all_years["imd_quintile"].isna().sum())
+    rows = []
+    if excluded < len(practices_all_years):
+        # Two group sums for every year at once, of only what the metric reads; practices without a
+        # quintile drop out of the second by themselves (a missing key is no group).
+        needed = [metric_id, metrics.GAP_METRICS.get(metric_id, metric_id)]
+        totals = metrics.group_sums(practices_all_years, "year", needed)
+        totals.index = totals.index.astype(str)
+        sums = metrics.group_sums(practices_all_years, ["year", "imd_quintile"], needed)
+        base = metrics.GAP_METRICS.get(metric_id)
+        years = sums.index.get_level_values(0).astype(str)
+        values = metrics.REGISTRY[metric_id].compute(sums).to_numpy(dtype=float)
+        if base:  # a gap is to the selection's own total in the same year
+            values = values - metrics.REGISTRY[base].compute(totals).reindex(years).to_numpy(dtype=float)
+        rows.append(pd.DataFrame({"year": years, "band": sums.index.get_level_values(1).astype(int),
+                                  "value": values, "practices": sums["practices"].astype(int).to_numpy()}))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
     table = table[columns].sort_values(["year", "band"], ignore_index=True)
     table.attrs.update(band="quintile", metric_id=metric_id, excluded_practices=excluded, prices="cash")
@@ -183,8 +192,7 @@ def practice_values(practices: pd.DataFrame, metric_id: str) -> pd.Series:
         raise ValueError(f"{metric_id} compares areas with England; it has no per-practice value")
     if practices.empty:
         return pd.Series(dtype=float, index=practices.index)
-    sums = metrics.group_sums(practices.reset_index(drop=True), np.arange(len(practices)))
-    values = metrics.compute(metric_id, sums).reindex(range(len(practices)))
+    values = metrics.compute(metric_id, metrics.row_sums(practices))
     return pd.Series(values.to_numpy(), index=practices.index, name=metric_id)
 
 

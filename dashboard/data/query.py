@@ -51,7 +51,8 @@ class Atlas:
                 raise ProcessedDataError(
                     f"processed data file {self.folder / name} is missing; rebuild it with "
                     f"`python -m dashboard.data build`")
-        self.practices = self._read("practices.parquet", pd.read_parquet)
+        # The derived sum columns ride along in the table, so every selection carries them (metrics.row_sums).
+        self.practices = metrics.with_derived_columns(self._read("practices.parquet", pd.read_parquet))
         self.areas = self._read("areas.parquet", pd.read_parquet)
         self.indicators = self._read("area_indicators.parquet", pd.read_parquet)
         self.marmot_places = self._read("marmot_places.parquet", pd.read_parquet)
@@ -82,19 +83,25 @@ class Atlas:
                 f"with `python -m dashboard.data build`") from None
 
     # --- selections -------------------------------------------------------------------------
-    def select(self, filters: Filters) -> pd.DataFrame:
+    def select(self, filters: Filters, all_years: bool = False) -> pd.DataFrame:
+        """The practices the filters pick, in one year (filters.year, else the latest) or in every year."""
         frame = self.practices
-        mask = frame["year"] == (filters.year or self.latest_year)
+        conditions = [] if all_years else [frame["year"] == (filters.year or self.latest_year)]
         for values, column in ((filters.region, "region_code"), (filters.icb, "icb_code"), (filters.la, "la_code"),
                                (filters.rurality, "rurality"), (filters.dispensing, "dispensing"),
                                (filters.contract, "contract_type"), (filters.size, "size_band")):
             if values:
-                mask &= frame[column].isin(values)
+                conditions.append(frame[column].isin(values))
         if filters.quintile:
-            mask &= frame["imd_quintile"].isin(filters.quintile)
+            conditions.append(frame["imd_quintile"].isin(filters.quintile))
         if filters.marmot:
             las = self.marmot_members.loc[self.marmot_members["slug"].isin(filters.marmot), "la_code"]
-            mask &= frame["la_code"].isin(set(las))
+            conditions.append(frame["la_code"].isin(set(las)))
+        if not conditions:
+            return frame  # every practice in every year: the table itself, read-only, not a copy
+        mask = conditions[0]
+        for condition in conditions[1:]:
+            mask = mask & condition
         return frame[mask]
 
     def year_practices(self, year: str | None = None) -> pd.DataFrame:
@@ -107,14 +114,16 @@ class Atlas:
         """One value per area at a map level; Marmot Places count every member authority."""
         if level == "marmot":
             frame = practices.merge(self.marmot_members, on="la_code")
-            sums = metrics.group_sums(frame, "slug")
+            sums = metrics.group_sums(frame, "slug", [metric_id])
             sums.index = "marmot:" + sums.index.astype(str)
         else:
-            sums = metrics.group_sums(practices, LEVEL_COLUMN[level])
+            sums = metrics.group_sums(practices, LEVEL_COLUMN[level], [metric_id])
         return metrics.compute(metric_id, sums, self.england_sums(year))
 
-    def metric_value(self, practices: pd.DataFrame, metric_id: str, year: str | None = None) -> float:
-        sums = metrics.group_sums(practices, None)
+    def metric_value(self, practices: pd.DataFrame, metric_id: str, year: str | None = None,
+                     sums: pd.DataFrame | None = None) -> float:
+        """One metric for a group of practices; pass `sums` (group_sums(practices, None)) to reuse them."""
+        sums = metrics.group_sums(practices, None) if sums is None else sums
         return float(metrics.compute(metric_id, sums, self.england_sums(year)).iloc[0])
 
     # --- areas ------------------------------------------------------------------------------

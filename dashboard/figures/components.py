@@ -12,12 +12,13 @@ from . import palette
 def component_bars(table) -> go.Figure:
     """Stacked bars from aggregates.components_by_quintile (relative mode: some components are negative)."""
     labels = dict(zip(range(1, 6), palette.band_labels(5), strict=True))
-    fig = go.Figure()
+    traces = []
     for component in COMPONENTS.values():
         rows = table[table["component"] == component].set_index("band").reindex(range(1, 6))
-        fig.add_trace(go.Bar(
-            name=component, x=[labels[b] for b in rows.index], y=rows["amount_per_weighted_patient"].round(4),
-            customdata=rows["amount"].round(0).to_numpy(),
+        traces.append(dict(
+            type="bar", name=component, x=[labels[b] for b in rows.index],
+            y=palette.plain_list(rows["amount_per_weighted_patient"], 4),
+            customdata=palette.plain_list(rows["amount"], 0),
             texttemplate="£%{y:,.0f}", textposition="inside", insidetextanchor="middle",
             marker={"color": palette.COMPONENT_COLOURS[component], "line": {"color": palette.INK, "width": 0.8},
                     "pattern": {"shape": palette.COMPONENT_PATTERNS[component], "fillmode": "overlay",
@@ -25,7 +26,7 @@ def component_bars(table) -> go.Figure:
             hovertemplate=(f"<b>{component}</b><br>Quintile %{{x}}<br>£%{{y:,.2f}} per weighted patient<br>"
                            "£%{customdata:,.0f} in total<extra></extra>"),
         ))
-    fig.update_layout(
+    return palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, barmode="relative", uirevision="components",
         uniformtext={"minsize": 10, "mode": "hide"},
         xaxis={"title": {"text": "Deprivation fifth of patients (1 = most deprived)"},
@@ -33,8 +34,7 @@ def component_bars(table) -> go.Figure:
         yaxis={"title": {"text": "£ per weighted patient, by component"}},
         legend={"traceorder": "normal"},
         meta={"alt": _alt(table)},
-    )
-    return fig
+    ))
 
 
 def _alt(table) -> str:

@@ -15,31 +15,30 @@ def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None 
     metric = palette.metric_of(metric_id)
     n_bands = 10 if band_label == "decile" else 5
     labels = palette.band_labels(n_bands)
-    fig = go.Figure()
+    traces = []
     for group in GROUPS:
         rows = table[table["group"] == group].set_index("band").reindex(range(1, n_bands + 1))
         counts = rows["practices"].fillna(0).astype(int)
         values = rows["value"].astype(float)
-        fig.add_trace(go.Bar(
-            name=group, x=labels, y=[None if not np.isfinite(v) else round(v, 4) for v in values],
+        traces.append(dict(
+            type="bar", name=group, x=list(labels), y=[None if not np.isfinite(v) else round(v, 4) for v in values],
             text=[f"n={c:,}" if c else "" for c in counts],
             textposition="outside", textfont={"size": 10 if n_bands == 10 else 12},
             cliponaxis=False,
-            customdata=counts.to_numpy(),
+            customdata=counts.tolist(),
             marker={"color": palette.GROUP_COLOURS[group], "line": {"color": palette.INK, "width": 1},
                     "pattern": {"shape": palette.GROUP_PATTERNS[group], "fillmode": "overlay", "fgcolor": "#ffffff",
                                 "solidity": 0.3}},
             hovertemplate=(f"<b>{group}</b><br>Deprivation {band_label} %{{x}}<br>"
                            f"{palette.hover_value(metric_id)}<br>%{{customdata:,}} practices<extra></extra>"),
         ))
-    fig.update_layout(
+    return palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, barmode="group", bargap=0.18, uirevision="deprivation",
         xaxis={"title": {"text": f"Deprivation {band_label} of patients (1 = most deprived)"},
                "type": "category"},
         yaxis={"title": {"text": palette.axis_title(metric_id)}, "rangemode": "tozero"},
         meta={"alt": _alt(table, band_label, metric)},
-    )
-    return fig
+    ))
 
 
 def _alt(table, band_label: str, metric) -> str:

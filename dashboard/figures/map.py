@@ -119,7 +119,7 @@ def choropleth_map(level: str, codes: Sequence[str], values: Sequence[float], na
     picked = go.Scattermap(lon=[], lat=[], mode="markers", name="Chosen practice", text=[], hoverinfo="text",
                            marker={"size": 22, "color": palette.OKABE_ITO["black"], "opacity": 0.6},
                            showlegend=False)
-    fig = go.Figure([area, marmot, highlight, practices, picked])
+    fig = palette.new_figure([area, marmot, highlight, practices, picked])
     fig.update_layout(
         template=palette.TEMPLATE, uirevision="map", margin={"l": 0, "r": 0, "t": 0, "b": 0},
         map={"style": "white-bg", "center": ENGLAND_CENTRE, "zoom": ENGLAND_ZOOM, "uirevision": "map"},

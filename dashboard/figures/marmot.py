@@ -49,7 +49,7 @@ def small_multiples(trends: dict[str, pd.DataFrame], joined: dict[str, int], met
 
 def together_vs_rest(table: pd.DataFrame, metric_id: str) -> go.Figure:
     """table: year, marmot, rest."""
-    fig = go.Figure()
+    fig = palette.new_figure()
     fig.add_scatter(x=table["year"], y=table["marmot"], name="Marmot Places together", mode="lines+markers",
                     line={"color": palette.OKABE_ITO["vermillion"], "width": 3}, marker={"symbol": "diamond", "size": 8})
     fig.add_scatter(x=table["year"], y=table["rest"], name="Rest of England", mode="lines+markers",

@@ -7,6 +7,9 @@ The template is deliberately tiny: plotly's default one adds ~7 KB to every figu
 
 from __future__ import annotations
 
+import math
+import os
+
 import plotly.graph_objects as go
 
 from .. import metrics
@@ -53,6 +56,22 @@ COMPONENT_PATTERNS = dict(zip(COMPONENT_COLOURS, ["", "/", "\\", "x", "-", "|", 
 
 AREA_LINE = "#d9d9d9"
 OUTLINE = "#1b1b1b"
+
+# Plotly checks every property as a figure is built; for a scatter of every practice in England that costs
+# more than the rest of an interaction. Tests (and anyone debugging) set EQUITY_ATLAS_VALIDATE_FIGURES=1
+# so a misspelt property still fails there; the app builds figures unchecked.
+VALIDATE_FIGURES = os.environ.get("EQUITY_ATLAS_VALIDATE_FIGURES", "") == "1"
+
+
+def new_figure(*args, **kwargs) -> go.Figure:
+    """go.Figure, validated only when EQUITY_ATLAS_VALIDATE_FIGURES=1 (tests)."""
+    return go.Figure(*args, _validate=VALIDATE_FIGURES, **kwargs)
+
+
+def plain_list(values, decimals: int) -> list:
+    """Rounded numbers as a JSON-ready list, missing values as None (unvalidated figures send what they get)."""
+    return [None if v is None or not math.isfinite(v) else round(float(v), decimals) for v in values]
+
 
 TEMPLATE = go.layout.Template(layout={
     "font": {"family": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif', "size": 13,

@@ -15,7 +15,7 @@ def area_trend(table: pd.DataFrame, area_name: str, metric_id: str, comparisons:
                marks: dict[str, str] | None = None) -> go.Figure:
     """The area's line against England's across every year; `marks` labels a year (e.g. 'joined')."""
     metric = palette.metric_of(metric_id)
-    fig = go.Figure()
+    fig = palette.new_figure()
     fig.add_scatter(x=table["year"], y=table["area"], name=area_name, mode="lines+markers",
                     line={"color": palette.OKABE_ITO["blue"], "width": 3}, marker={"symbol": "circle", "size": 8},
                     hovertemplate=f"{area_name} %{{x}}: {palette.hover_value(metric_id, 'y')}<extra></extra>")
@@ -61,7 +61,7 @@ def area_map(code: str | list[str], level_file: str, bounds, practices: pd.DataF
                                marker={"line": {"color": palette.OUTLINE, "width": 3}}, hoverinfo="skip", name=name)
     points = practice_points(practices)
     dots = go.Scattermap(mode="markers", name="Practices", **points)
-    fig = go.Figure([outline, dots])
+    fig = palette.new_figure([outline, dots])
     fig.update_layout(template=palette.TEMPLATE, margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=420,
                       map={"style": "white-bg", "center": {"lon": (min_lon + max_lon) / 2, "lat": (min_lat + max_lat) / 2},
                            "zoom": zoom_for(bounds)}, showlegend=False)

@@ -20,53 +20,60 @@ def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id:
     metric = palette.metric_of(metric_id)
     y_label = y_label or palette.axis_title(metric_id)
     value = palette.hover_value(metric_id)
-    fig = go.Figure()
+    traces, notes = [], []
     named = len(frame) <= NAMED_POINTS_LIMIT
+    # Points in IMD order: the x values then repeat and rise, and compress to a tenth of their size.
+    ordered = frame.sort_values("imd_score", kind="stable")
     for status in ("No", "Yes", "Unknown"):
-        part = frame[frame["dispensing"] == status]
+        part = ordered[ordered["dispensing"] == status]
         if part.empty:
             continue
-        # Short, rounded lists compress well; names and list sizes only when there are few points,
-        # because for all of England they would be most of what every interaction sends.
-        label = (part["practice_name"].astype(str) + " (" + part["practice_code"].astype(str) + ")") if named \
-            else part["practice_code"].astype(str)
-        extra = "<br>%{customdata:,.0f} registered patients" if named else ""
-        fig.add_trace(go.Scattergl(
-            name=palette.DISPENSING_LABELS[status], x=part["imd_score"].round(1).tolist(),
-            y=part["y"].round(max(metric.decimals, 1)).tolist(), mode="markers", text=label.tolist(),
-            marker={"symbol": palette.DISPENSING_SYMBOLS[status], "color": palette.DISPENSING_COLOURS[status],
-                    "size": 6, "opacity": 0.55, "line": {"width": 0}},
-            customdata=part["registered_patients"].round(0).tolist() if named else None,
-            hovertemplate=(f"<b>%{{text}}</b><br>{palette.DISPENSING_LABELS[status]} practice<br>IMD score "
-                           f"%{{x:.1f}}<br>{value}{extra}<extra></extra>"),
-        ))
+        # Short, rounded lists compress well. Names, codes and list sizes only when there are few points:
+        # for all of England they would be most of what every interaction sends (the alt text says so).
+        trace = {
+            "type": "scattergl", "name": palette.DISPENSING_LABELS[status],
+            "x": part["imd_score"].round(1).tolist(), "y": part["y"].round(max(metric.decimals, 1)).tolist(),
+            "mode": "markers",
+            "marker": {"symbol": palette.DISPENSING_SYMBOLS[status], "color": palette.DISPENSING_COLOURS[status],
+                       "size": 6, "opacity": 0.55, "line": {"width": 0}},
+        }
+        kind = f"{palette.DISPENSING_LABELS[status]} practice"
+        if named:
+            trace["text"] = (part["practice_name"].astype(str) + " (" + part["practice_code"].astype(str)
+                             + ")").tolist()
+            trace["hovertemplate"] = (f"<b>%{{text}}</b><br>{kind}<br>IMD score %{{x:.1f}}<br>{value}"
+                                      "<br>%{customdata:,.0f} registered patients<extra></extra>")
+        else:
+            trace["hovertemplate"] = f"<b>{kind}</b><br>IMD score %{{x:.1f}}<br>{value}<extra></extra>"
+        if named:
+            trace["customdata"] = part["registered_patients"].round(0).tolist()
+        traces.append(trace)
     has_fit = bool(np.isfinite(fit.get("slope", np.nan)))
     if has_fit and len(frame):
         xs = np.array([frame["imd_score"].min(), frame["imd_score"].max()], dtype=float)
-        fig.add_trace(go.Scatter(
-            name="Fitted line (weighted by list size)", x=xs.round(2),
-            y=(fit["intercept"] + fit["slope"] * xs).round(3), mode="lines",
-            line={"color": palette.INK, "width": 3, "dash": "dash"}, hoverinfo="skip",
-        ))
-        fig.add_annotation(
+        traces.append({
+            "type": "scatter", "name": "Fitted line (weighted by list size)", "x": xs.round(2).tolist(),
+            "y": (fit["intercept"] + fit["slope"] * xs).round(3).tolist(), "mode": "lines",
+            "line": {"color": palette.INK, "width": 3, "dash": "dash"}, "hoverinfo": "skip",
+        })
+        notes.append(dict(
             text=_fit_text(fit, metric), xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left",
             yanchor="top", showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",
             bordercolor="#8c8c8c", borderwidth=1, font={"size": 12},
-        )
+        ))
     y_range, off_chart = _view_range(frame["y"].to_numpy(dtype=float))
     if off_chart:
-        fig.add_annotation(
+        notes.append(dict(
             text=f"{off_chart:,} practice{'s' if off_chart != 1 else ''} with extreme values "
                  f"{'are' if off_chart != 1 else 'is'} off the chart: use Autoscale to show all",
             xref="paper", yref="paper", x=1, y=-0.01, xanchor="right", yanchor="bottom", showarrow=False,
             font={"size": 11, "color": palette.GREY}, bgcolor="rgba(255,255,255,0.85)",
-        )
-    fig.update_layout(
-        template=palette.TEMPLATE, uirevision="scatter",
+        ))
+    return palette.new_figure(data=traces, layout=dict(
+        template=palette.TEMPLATE, uirevision="scatter", annotations=notes,
         xaxis={"title": {"text": X_TITLE}}, yaxis={"title": {"text": y_label}, "range": y_range},
         meta={"alt": _alt(frame, fit, metric, has_fit)},
-    )
-    return fig
+    ))
 
 
 def _view_range(y: np.ndarray) -> tuple[list[float] | None, int]:
@@ -108,6 +115,9 @@ def _fit_text(fit: dict, metric) -> str:
 def _alt(frame, fit: dict, metric, has_fit: bool) -> str:
     head = (f"Scatter plot of {len(frame):,} practices: deprivation (IMD score) against "
             f"{palette.plain_label(metric.id)}, with dispensing practices drawn as diamonds.")
+    if len(frame) > NAMED_POINTS_LIMIT:
+        head += (f" Hovering a point names the practice when the selection has {NAMED_POINTS_LIMIT:,} practices "
+                 "or fewer.")
     if not has_fit:
         return head + " There are too few practices to fit a line."
     direction = "falls" if fit["slope"] < 0 else "rises"

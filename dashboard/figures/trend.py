@@ -14,27 +14,26 @@ def trend_lines(table, metric_id: str | None = None) -> go.Figure:
     metric_id = metric_id or table.attrs.get("metric_id")
     metric = palette.metric_of(metric_id)
     labels = dict(zip(range(1, 6), palette.band_labels(5), strict=True))
-    fig = go.Figure()
+    traces = []
     for band in range(1, 6):
         rows = table[table["band"] == band].sort_values("year")
         if rows.empty:
             continue
-        fig.add_trace(go.Scatter(
-            name=f"Quintile {labels[band]}", x=rows["year"].astype(str), y=rows["value"].round(4),
-            mode="lines+markers", customdata=rows["practices"].to_numpy(),
+        traces.append(dict(
+            type="scatter", name=f"Quintile {labels[band]}", x=rows["year"].astype(str).tolist(),
+            y=palette.plain_list(rows["value"], 4), mode="lines+markers", customdata=rows["practices"].tolist(),
             line={"color": palette.QUINTILE_COLOURS[band], "width": 2.5},
             marker={"symbol": palette.QUINTILE_SYMBOLS[band], "size": 9, "color": palette.QUINTILE_COLOURS[band]},
             hovertemplate=(f"<b>Quintile {labels[band]}</b><br>%{{x}}<br>{palette.hover_value(metric_id)}"
                            " (cash terms)<br>%{customdata:,} practices<extra></extra>"),
         ))
-    fig.update_layout(
+    return palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, uirevision="trend", hovermode="closest",
         xaxis={"title": {"text": "Financial year"}, "type": "category"},
         yaxis={"title": {"text": palette.axis_title(metric_id, note="cash terms")}},
         legend={"title": {"text": "Deprivation quintile"}},
         meta={"alt": _alt(table, metric)},
-    )
-    return fig
+    ))
 
 
 def _alt(table, metric) -> str:

@@ -19,7 +19,7 @@ from dashboard.figures import deprivation as deprivation_figures
 from dashboard.figures import map as map_figures
 from dashboard.figures import scatter as scatter_figures
 from dashboard.figures import trend as trend_figures
-from dashboard.metrics import REGISTRY, format_value
+from dashboard.metrics import REGISTRY, format_value, group_sums
 from dashboard.pages import route
 from dashboard.state import ViewState, default_state, parse_query, to_query
 
@@ -65,6 +65,7 @@ def layout(search: str = "", **_params):
         dcc.Location(id="ex-url", refresh="callback-nav"),
         dcc.Store(id="ex-state", data=state.as_dict()),
         dcc.Store(id="ex-selection", data=selection_part(state)),
+        dcc.Store(id="ex-trend-selection", data=trend_part(state)),
         dcc.Download(id="ex-download"),
         html.Div(id="ex-notice", role="status", **{"aria-live": "polite"}, children=notice(notices)),
         html.H1("Where NHS money for general practice goes", className="page-title"),
@@ -157,6 +158,7 @@ def table_columns() -> list[dict]:
     *[Output(cid, "value") for cid in CONTROL_IDS],
     Output("ex-state", "data"),
     Output("ex-selection", "data"),
+    Output("ex-trend-selection", "data"),
     Output("ex-notice", "children"),
     Input("ex-url", "search"),
     *[Input(cid, "value") for cid in CONTROL_IDS],
@@ -171,12 +173,13 @@ def sync_state(search, *args):
     """Decide the view, then pass on the part the charts need only when that part changed."""
     outputs = list(decide_state(search, *args))
     new_state, stored = outputs[-2], args[-2]
-    if isinstance(new_state, dict):
-        part = selection_part(ViewState(**new_state))
-        old = selection_part(ViewState(**stored)) if stored else None
-        outputs.insert(-1, part if part != old else no_update)
-    else:
-        outputs.insert(-1, no_update)
+    for part_of in (selection_part, trend_part):
+        if isinstance(new_state, dict):
+            part = part_of(ViewState(**new_state))
+            old = part_of(ViewState(**stored)) if stored else None
+            outputs.insert(-1, part if part != old else no_update)
+        else:
+            outputs.insert(-1, no_update)
     return tuple(outputs)
 
 
@@ -238,13 +241,13 @@ def area_at_level(atlas, code: str, level: str) -> bool:
     return bool(area) and area["level"] == level
 
 
-def selection(atlas, state: ViewState):
-    """The practices the view covers: the filters, then the clicked area."""
-    practices = atlas.select(state.filters())
+def selection(atlas, state: ViewState, all_years: bool = False):
+    """The practices the view covers: the filters, then the clicked area (in its year, or in every year)."""
+    practices = atlas.select(state.filters(), all_years=all_years)
     if state.area:
         narrowing = atlas.area_filters(state.area, state.year)
         if narrowing is not None:
-            practices = practices[practices.index.isin(atlas.select(narrowing).index)]
+            practices = practices[practices.index.isin(atlas.select(narrowing, all_years=all_years).index)]
     return practices
 
 
@@ -307,64 +310,106 @@ def map_alternative(values, names, metric, state, atlas):
 
 
 # --- cards, charts and table ---------------------------------------------------------------------------
+# One callback per chart, each with only the inputs it depends on: the browser asks for them in parallel,
+# each draws as soon as it arrives, and the trend (every year) is not recomputed or re-sent when only
+# the year changes.
 @callback(
     Output("ex-cards", "children"),
-    *[Output(cid, "figure") for cid in CHARTS],
-    *[Output(f"{cid}-alt", "children") for cid in CHARTS],
+    Output("chart-deprivation", "figure"),
+    Output("chart-deprivation-alt", "children"),
     Output("ex-gap-sentence", "children"),
     Input("ex-selection", "data"),
 )
-def update_charts(stored):
-    """Cards and charts for the selection, built once per distinct selection."""
-    return charts_for(json.dumps(stored, sort_keys=True))
+def update_headline(stored):
+    """Cards, the deprivation bars and the sentence that reads them."""
+    return headline_for(json.dumps(stored, sort_keys=True))
 
 
 @lru_cache(maxsize=24)
-def charts_for(selection_json: str):
+def headline_for(selection_json: str):
     atlas = load_atlas()
     state = ViewState(**json.loads(selection_json))
     practices = selection(atlas, state)
     name = selection_name(atlas, state)
     cards = headline_cards(atlas, practices, state, name)
-    band = state.band
-    table = aggregates.by_deprivation(practices, band=band)
+    table = aggregates.by_deprivation(practices, band=state.band)
     gap = aggregates.deprivation_gap(table)
-    bars = deprivation_figures.deprivation_bars(table, band_label=band)
-    pay = aggregates.scatter_frame(practices, y="payments_per_weighted_patient")
-    pay_fig = scatter_figures.deprivation_scatter(pay, aggregates.fit_line(pay["imd_score"], pay["y"],
-                                                                            pay["registered_patients"]),
-                                                  REGISTRY["payments_per_weighted_patient"].label + " (£)")
-    le = aggregates.scatter_frame(practices, y="life_expectancy_female")
-    le_fig = scatter_figures.deprivation_scatter(le, aggregates.fit_line(le["imd_score"], le["y"],
-                                                                         le["registered_patients"]),
-                                                 REGISTRY["life_expectancy_female"].label + " (years)")
-    history = all_years_selection(atlas, state)
-    trend = trend_figures.trend_lines(aggregates.trend_by_quintile(history, "payments_per_weighted_patient"))
-    parts = component_figures.component_bars(aggregates.components_by_quintile(practices))
-    figures = [bars, pay_fig, le_fig, trend, parts]
-    alts = [fig.layout.meta.get("alt", "") if isinstance(fig.layout.meta, dict) else "" for fig in figures]
+    bars = deprivation_figures.deprivation_bars(table, band_label=state.band)
     sentence = html.P(f"{name}, {state.year}: {gap['sentence']}") if gap.get("sentence") else None
-    return cards, *figures, *alts, sentence
+    return cards, bars, alt_text(bars), sentence
+
+
+def alt_text(fig) -> str:
+    return fig.layout.meta.get("alt", "") if isinstance(fig.layout.meta, dict) else ""
+
+
+def scatter_chart(atlas, state: ViewState, y: str, unit: str):
+    frame = aggregates.scatter_frame(selection(atlas, state), y=y)
+    fit = aggregates.fit_line(frame["imd_score"], frame["y"], frame["registered_patients"])
+    return scatter_figures.deprivation_scatter(frame, fit, f"{REGISTRY[y].label} ({unit})")
+
+
+# The charts drawn from the selection alone, by id: (what the figure is made from, its own callback).
+SELECTION_CHARTS = {
+    "chart-scatter-pay": lambda atlas, state: scatter_chart(atlas, state, "payments_per_weighted_patient", "£"),
+    "chart-scatter-le": lambda atlas, state: scatter_chart(atlas, state, "life_expectancy_female", "years"),
+    "chart-components": lambda atlas, state: component_figures.component_bars(
+        aggregates.components_by_quintile(selection(atlas, state))),
+}
+
+
+@lru_cache(maxsize=48)
+def chart_for(chart_id: str, selection_json: str):
+    figure = SELECTION_CHARTS[chart_id](load_atlas(), ViewState(**json.loads(selection_json)))
+    return figure, alt_text(figure)
+
+
+def chart_callback(chart_id: str):
+    @callback(Output(chart_id, "figure"), Output(f"{chart_id}-alt", "children"), Input("ex-selection", "data"))
+    def update_chart(stored):
+        return chart_for(chart_id, json.dumps(stored, sort_keys=True))
+
+    update_chart.__name__ = f"update_{chart_id.removeprefix('chart-').replace('-', '_')}"
+    return update_chart
+
+
+for _chart_id in SELECTION_CHARTS:
+    chart_callback(_chart_id)
+
+
+@callback(Output("chart-trend", "figure"), Output("chart-trend-alt", "children"), Input("ex-trend-selection", "data"))
+def update_trend(stored):
+    """Every year for the selection's filters: the year shown does not change it."""
+    return trend_for(json.dumps(stored, sort_keys=True))
+
+
+@lru_cache(maxsize=24)
+def trend_for(trend_json: str):
+    atlas = load_atlas()
+    state = ViewState(**{**json.loads(trend_json), "year": atlas.latest_year})
+    figure = trend_figures.trend_lines(aggregates.trend_by_quintile(all_years_selection(atlas, state),
+                                                                    "payments_per_weighted_patient"))
+    return figure, alt_text(figure)
+
+
+def trend_part(state: ViewState) -> dict:
+    """What the trend depends on: the selection without its year or band (it is always by quintile)."""
+    return {k: v for k, v in selection_part(state).items() if k not in ("year", "band")}
 
 
 def all_years_selection(atlas, state: ViewState):
-    frames = []
-    for year in atlas.years:
-        state_year = ViewState(**{**state.as_dict(), "year": year})
-        frames.append(selection(atlas, state_year))
-    import pandas as pd
-
-    return pd.concat(frames)
+    """The same filters in every year (the trend): one pass over the table, not one per year."""
+    return selection(atlas, state, all_years=True)
 
 
 def headline_cards(atlas, practices, state: ViewState, name: str) -> list:
-    england = atlas.year_practices(state.year)
+    sums, england = group_sums(practices, None), atlas.england_sums(state.year)
     cards = [html.H2(f"{name}, {state.year}", className="cards-heading")]
     items = []
     for metric_id in CARD_METRICS:
         metric = REGISTRY[metric_id]
-        value = atlas.metric_value(practices, metric_id, state.year)
-        reference = atlas.metric_value(england, metric_id, state.year)
+        value = atlas.metric_value(practices, metric_id, state.year, sums=sums)
+        reference = atlas.metric_value(None, metric_id, state.year, sums=england)
         comparison = "" if name == "England" else f"England: {format_value(reference, metric.unit, metric.decimals)}"
         items.append(html.Div(className="card", children=[
             html.Dt(metric.label), html.Dd(metric.format(value), className="card-value"),
