@@ -218,8 +218,8 @@ def _sum_matrix(practices: pd.DataFrame, columns=None) -> tuple[list[str], np.nd
         derived = np.vstack(list(computed.values())) if names else np.zeros((0, len(practices)))
     plain = [c for c in SUMMED if columns is None or c in columns]
     summed = practices[plain].to_numpy(dtype=float, na_value=np.nan).T
-    summed = np.where(np.isnan(summed), 0.0, summed)  # a missing amount counts as nothing, as in a sum
-    return plain + names, np.ascontiguousarray(np.vstack([summed, derived]))
+    matrix = np.vstack([summed, derived])
+    return plain + names, np.where(np.isnan(matrix), 0.0, matrix)  # a missing amount counts as nothing
 
 
 def row_sums(practices: pd.DataFrame) -> pd.DataFrame:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# The app builds figures without plotly's property checks (they cost more than the rest of a callback);
+# every test builds them checked, so a misspelt property still fails here. Set before dashboard imports.
+os.environ.setdefault("EQUITY_ATLAS_VALIDATE_FIGURES", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

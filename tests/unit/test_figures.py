@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from plotly.io.json import to_json_plotly
 
 from dashboard.data import aggregates
 from dashboard.figures import (
@@ -25,6 +26,7 @@ from dashboard.figures import (
     trend_lines,
 )
 from dashboard.figures import map as map_module
+from dashboard.figures.scatter import NAMED_POINTS_LIMIT
 
 
 def practices(rows) -> pd.DataFrame:
@@ -247,3 +249,42 @@ def test_area_values_carry_no_geometry():
     assert update["geojson"] == "/geo/la.geojson" and update["locations"] == ["E1", "E2"]
     assert update["z"] == [1.23, 5.0] and "2022-23" in update["colorbar_title"]
     assert len(str(update)) < 2000
+
+
+def big_scatter_frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"practice_code": [f"P{i:05d}" for i in range(n)], "practice_name": "Surgery",
+                          "imd_score": rng.random(n) * 60, "y": 150 + rng.standard_normal(n) * 20,
+                          "registered_patients": 5000.0, "dispensing": rng.choice(["No", "Yes"], n)})
+    frame.attrs["metric_id"] = "payments_per_weighted_patient"
+    return frame
+
+
+def test_scatter_points_in_imd_order_and_every_point_drawn_once():
+    frame = big_scatter_frame(300)
+    fig = deprivation_scatter(frame, aggregates.fit_line(frame["imd_score"], frame["y"]), None)
+    points = [t for t in fig.data if t.type == "scattergl"]
+    assert sum(len(t.x) for t in points) == 300
+    for trace in points:
+        assert list(trace.x) == sorted(trace.x)  # sorted x compresses to a tenth
+        assert all(text.startswith("Surgery (P") for text in trace.text)  # small selections name practices
+
+
+def test_large_scatter_sends_no_names_and_says_so():
+    limit = NAMED_POINTS_LIMIT
+    frame = big_scatter_frame(limit + 1)
+    fig = deprivation_scatter(frame, aggregates.fit_line(frame["imd_score"], frame["y"]), None)
+    points = [t for t in fig.data if t.type == "scattergl"]
+    assert all(t.text is None and t.customdata is None for t in points)
+    assert all("%{text}" not in t.hovertemplate for t in points)
+    assert f"{limit:,} practices or fewer" in alt(fig)
+    assert len(to_json_plotly(fig)) < 40 * (limit + 1)  # about 25 bytes a point: x, y and commas
+
+
+def test_unvalidated_figures_serialise_like_validated_ones(sample, monkeypatch):
+    """The app builds figures unchecked; what reaches the browser must be the same."""
+    table = aggregates.by_deprivation(latest(sample))
+    checked = deprivation_bars(table).to_plotly_json()
+    monkeypatch.setattr(palette, "VALIDATE_FIGURES", False)
+    unchecked = deprivation_bars(table).to_plotly_json()
+    assert json.loads(to_json_plotly(checked)) == json.loads(to_json_plotly(unchecked))
