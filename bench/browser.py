@@ -3,6 +3,8 @@
 Every response is counted at its transferred (compressed) body size from Chromium's own accounting
 (`request.sizes()["responseBodySize"]`), falling back to Content-Length. The browser asks for gzip
 only (`Accept-Encoding: gzip`), so the numbers do not depend on brotli or zstd being installed.
+Before each interaction the page is scrolled to the bottom and back, so the parts built only when a
+reader reaches them (charts, table) are live and their responses counted.
 The callback requests each interaction sends are saved, as the browser sent them, to
 bench/payloads/<app>/<interaction>.json; bench/callbacks.py and the locust users replay them.
 """
@@ -340,6 +342,7 @@ def one_interaction(page, recorder: Recorder, url: str, app: AppUnderTest, name:
     page.goto(url + "/")
     wait_for_map(page, app.map_selector)
     recorder.settle(quiet=1.5)
+    reveal_everything(page, recorder)
     recorder.clear()
     del page.errors[:]
     started = time.perf_counter()
@@ -362,6 +365,24 @@ def one_interaction(page, recorder: Recorder, url: str, app: AppUnderTest, name:
         "errors": errors,
         "payloads": [json.loads(r.post_data) for r in callbacks if r.post_data],
     }
+
+
+def reveal_everything(page, recorder: Recorder) -> None:
+    """Scroll to the bottom and back, so parts built only when scrolled near (the charts and the table) are
+    on the page before an interaction: its bytes then count every chart a reader who scrolled would get."""
+    if not page.locator("[data-lazy-store]").count():
+        return
+    for _ in range(20):
+        page.mouse.wheel(0, 900)
+        page.wait_for_timeout(150)
+    recorder.touch()
+    recorder.settle(quiet=1.5)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    hidden = page.evaluate("[...document.querySelectorAll('[data-lazy-store]')]"
+                           ".filter(e => e.getAttribute('data-lazy-revealed') !== 'true').map(e => e.id)")
+    if hidden:
+        raise RuntimeError(f"scrolling did not build {hidden}")
 
 
 def save_payloads(app_name: str, visit: dict, measured: dict, folder: Path = PAYLOADS) -> Path:

@@ -9,6 +9,7 @@ from functools import lru_cache
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from dashboard.cache import memoize
 from dashboard.components import table_rows as table_rows_module
 from dashboard.components.controls import CONTROL_FIELDS, filter_panel
 from dashboard.components.headline import national_headline
@@ -57,10 +58,16 @@ def chart_block(chart_id: str, title: str) -> html.Section:
 def layout(search: str = "", **_params):
     atlas = load_atlas()
     state, notices = parse_query(search, atlas)
+    # The first map comes with the page, values and all: the browser starts fetching the boundaries as
+    # soon as it draws, instead of after a round trip for the values.
+    values, names = map_values(atlas, state)
     base_map = map_figures.choropleth_map(
-        level=state.level, codes=[], values=[], names=[], metric=REGISTRY[state.metric], year=state.year,
-        geojson_url=f"/geo/{state.level}.geojson", marmot_outline_url="/geo/marmot.geojson",
+        level=state.level, codes=list(values.index), values=values.round(4).tolist(), names=list(names),
+        metric=REGISTRY[state.metric], year=state.year, geojson_url=f"/geo/{state.level}.geojson",
+        marmot_outline_url="/geo/marmot.geojson", selected=state.area or None,
         marmot_codes=atlas.areas.loc[atlas.areas["level"] == "marmot", "code"].tolist())
+    if state.area.startswith("marmot:"):
+        base_map.data[map_figures.SELECTED_TRACE].geojson = "/geo/marmot.geojson"
     return html.Div(className="explorer", children=[
         dcc.Location(id="ex-url", refresh="callback-nav"),
         dcc.Store(id="ex-state", data=state.as_dict()),
@@ -75,7 +82,7 @@ def layout(search: str = "", **_params):
                 html.Section(id="ex-cards", className="cards", **{"aria-label": "Headline figures"}),
                 html.Section(className="map-block", **{"aria-labelledby": "map-title"}, children=[
                     html.Div(className="map-header", children=[
-                        html.H2(id="map-title"),
+                        html.H2(map_title(state), id="map-title"),
                         html.Div(className="map-actions", children=[
                             dcc.Checklist(id="ex-show-practices", options=[{"label": "Show practices", "value": "on"}],
                                           value=[], inline=True, className="checklist"),
@@ -86,25 +93,21 @@ def layout(search: str = "", **_params):
                            className="control-hint"),
                     dcc.Graph(id="ex-map", figure=base_map, config={**GRAPH_CONFIG, "scrollZoom": True},
                               className="map", style={"height": "620px"}),
-                    html.Div(id="ex-map-alt", className="map-alt"),
+                    html.Div(map_alternative(values, names, REGISTRY[state.metric], state, atlas), id="ex-map-alt",
+                             className="map-alt"),
                 ]),
                 html.Div(id="ex-gap-sentence", className="gap-sentence"),
-                html.Div(className="charts", children=[chart_block(cid, title) for cid, title in CHARTS.items()]),
+                # Below the fold: built when scrolled near (assets/lazy.js), so the map is drawn first.
+                dcc.Store(id="ex-charts-seen", data=False),
+                html.Div(id="ex-charts", className="charts lazy-part",
+                         **{"data-lazy-store": "ex-charts-seen", "data-lazy-after": "#ex-map"},
+                         children=html.P("The charts appear as you scroll to them.", className="control-hint")),
                 html.Section(className="table-block", **{"aria-labelledby": "table-title"}, children=[
                     html.H2("Practices in this selection", id="table-title"),
-                    html.Div(className="table-tools", children=[
-                        html.Label("Search practices by name, code or postcode", htmlFor="ex-table-search"),
-                        dcc.Input(id="ex-table-search", type="search", debounce=0.3, placeholder="e.g. Densham, "
-                                  "A81001 or TS18 1HU"),
-                    ]),
-                    html.Div(id="ex-table-refresh", hidden=True),
-                    dag.AgGrid(id="ex-table", columnDefs=table_columns(), rowModelType="infinite",
-                               defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                               dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-                                                "pagination": True, "paginationPageSize": 20,
-                                                "paginationPageSizeSelector": False, "cacheBlockSize": 20,
-                                                "maxBlocksInCache": 20, "animateRows": False},
-                               getRowId="params.data.practice_code", style={"height": "560px"}),
+                    dcc.Store(id="ex-table-seen", data=False),
+                    html.Div(id="ex-table-part", className="lazy-part",
+                             **{"data-lazy-store": "ex-table-seen", "data-lazy-after": "#ex-map"},
+                             children=html.P("The table appears as you scroll to it.", className="control-hint")),
                 ]),
                 html.Section(className="downloads", **{"aria-labelledby": "downloads-title"}, children=[
                     html.H2("Take this view with you", id="downloads-title"),
@@ -122,6 +125,36 @@ def layout(search: str = "", **_params):
             ]),
         ]),
     ])
+
+
+def practice_table_part() -> list:
+    return [
+        html.Div(className="table-tools", children=[
+            html.Label("Search practices by name, code or postcode", htmlFor="ex-table-search"),
+            dcc.Input(id="ex-table-search", type="search", debounce=0.3, placeholder="e.g. Densham, "
+                      "A81001 or TS18 1HU"),
+        ]),
+        html.Div(id="ex-table-refresh", hidden=True),
+        dag.AgGrid(id="ex-table", columnDefs=table_columns(), rowModelType="infinite",
+                   defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                   dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                                     "enableClickSelection": True},
+                                    "pagination": True, "paginationPageSize": 20,
+                                    "paginationPageSizeSelector": False, "cacheBlockSize": 20,
+                                    "maxBlocksInCache": 20, "animateRows": False},
+                   getRowId="params.data.practice_code", style={"height": "560px"}),
+    ]
+
+
+@callback(Output("ex-charts", "children"), Input("ex-charts-seen", "data"), prevent_initial_call=True)
+def mount_charts(seen):
+    """The chart blocks, once scrolled near; each chart's own callback then fills it."""
+    return [chart_block(cid, title) for cid, title in CHARTS.items()] if seen else no_update
+
+
+@callback(Output("ex-table-part", "children"), Input("ex-table-seen", "data"), prevent_initial_call=True)
+def mount_table(seen):
+    return practice_table_part() if seen else no_update
 
 
 def notice(messages: list[str]):
@@ -173,6 +206,12 @@ def sync_state(search, *args):
     """Decide the view, then pass on the part the charts need only when that part changed."""
     outputs = list(decide_state(search, *args))
     new_state, stored = outputs[-2], args[-2]
+    # Only what really changed goes out: the page's own URL arriving on load must not redraw the map.
+    for index, current in enumerate(args[: len(CONTROL_IDS)], start=1):
+        if outputs[index] == current:
+            outputs[index] = no_update
+    if isinstance(new_state, dict) and stored and new_state == stored:
+        outputs[-2] = no_update
     for part_of in (selection_part, trend_part):
         if isinstance(new_state, dict):
             part = part_of(ViewState(**new_state))
@@ -260,16 +299,25 @@ def selection_name(atlas, state: ViewState) -> str:
 
 
 # --- map -------------------------------------------------------------------------------------------------
+def map_values(atlas, state: ViewState):
+    """The map's numbers for a view: one value per area with data, and the areas' names."""
+    practices = atlas.select(state.filters())
+    values = atlas.metric_by_area(practices, state.level, state.metric, state.year).dropna()
+    return values, atlas.area_by_code["name"].reindex(values.index).fillna("")
+
+
+def map_title(state: ViewState) -> str:
+    return f"{REGISTRY[state.metric].label}, by {LEVELS[state.level].lower()}, {state.year}"
+
+
 @callback(Output("ex-map", "figure"), Output("map-title", "children"), Output("ex-map-alt", "children"),
-          Input("ex-state", "data"), Input("ex-show-practices", "value"))
+          Input("ex-state", "data"), Input("ex-show-practices", "value"), prevent_initial_call=True)
 def update_map(stored, show_practices):
     """Send values, not shapes: the boundaries stay in the browser; only codes and numbers travel."""
     atlas = load_atlas()
     state = ViewState(**stored)
     metric = REGISTRY[state.metric]
-    practices = atlas.select(state.filters())
-    values = atlas.metric_by_area(practices, state.level, state.metric, state.year).dropna()
-    names = atlas.area_by_code["name"].reindex(values.index).fillna("")
+    values, names = map_values(atlas, state)
     patch = Patch()
     update = map_figures.area_values(state.level, list(values.index), values.round(4).tolist(), list(names),
                                      metric, state.year, geojson_url=f"/geo/{state.level}.geojson")
@@ -286,8 +334,7 @@ def update_map(stored, show_practices):
     points = map_figures.practice_points(selection(atlas, state)) if show_practices else map_figures.no_points()
     for key, value in points.items():
         patch["data"][map_figures.PRACTICE_TRACE][key] = value
-    title = f"{metric.label}, by {LEVELS[state.level].lower()}, {state.year}"
-    return patch, title, map_alternative(values, names, metric, state, atlas)
+    return patch, map_title(state), map_alternative(values, names, metric, state, atlas)
 
 
 def map_alternative(values, names, metric, state, atlas):
@@ -315,28 +362,24 @@ def map_alternative(values, names, metric, state, atlas):
 # the year changes.
 @callback(
     Output("ex-cards", "children"),
-    Output("chart-deprivation", "figure"),
-    Output("chart-deprivation-alt", "children"),
     Output("ex-gap-sentence", "children"),
     Input("ex-selection", "data"),
 )
 def update_headline(stored):
-    """Cards, the deprivation bars and the sentence that reads them."""
+    """The cards and the sentence that reads the deprivation gap."""
     return headline_for(json.dumps(stored, sort_keys=True))
 
 
-@lru_cache(maxsize=24)
+@memoize()
 def headline_for(selection_json: str):
     atlas = load_atlas()
     state = ViewState(**json.loads(selection_json))
     practices = selection(atlas, state)
     name = selection_name(atlas, state)
     cards = headline_cards(atlas, practices, state, name)
-    table = aggregates.by_deprivation(practices, band=state.band)
-    gap = aggregates.deprivation_gap(table)
-    bars = deprivation_figures.deprivation_bars(table, band_label=state.band)
+    gap = aggregates.deprivation_gap(aggregates.by_deprivation(practices, band=state.band))
     sentence = html.P(f"{name}, {state.year}: {gap['sentence']}") if gap.get("sentence") else None
-    return cards, bars, alt_text(bars), sentence
+    return cards, sentence
 
 
 def alt_text(fig) -> str:
@@ -349,8 +392,10 @@ def scatter_chart(atlas, state: ViewState, y: str, unit: str):
     return scatter_figures.deprivation_scatter(frame, fit, f"{REGISTRY[y].label} ({unit})")
 
 
-# The charts drawn from the selection alone, by id: (what the figure is made from, its own callback).
+# The charts drawn from the selection alone, by id; each has its own callback (chart_callback).
 SELECTION_CHARTS = {
+    "chart-deprivation": lambda atlas, state: deprivation_figures.deprivation_bars(
+        aggregates.by_deprivation(selection(atlas, state), band=state.band), band_label=state.band),
     "chart-scatter-pay": lambda atlas, state: scatter_chart(atlas, state, "payments_per_weighted_patient", "£"),
     "chart-scatter-le": lambda atlas, state: scatter_chart(atlas, state, "life_expectancy_female", "years"),
     "chart-components": lambda atlas, state: component_figures.component_bars(
@@ -358,10 +403,11 @@ SELECTION_CHARTS = {
 }
 
 
-@lru_cache(maxsize=48)
+@memoize()
 def chart_for(chart_id: str, selection_json: str):
+    """A chart as plain JSON-ready data (cheap to keep and to share through Redis) and its text alternative."""
     figure = SELECTION_CHARTS[chart_id](load_atlas(), ViewState(**json.loads(selection_json)))
-    return figure, alt_text(figure)
+    return figure.to_plotly_json(), alt_text(figure)
 
 
 def chart_callback(chart_id: str):
@@ -383,13 +429,13 @@ def update_trend(stored):
     return trend_for(json.dumps(stored, sort_keys=True))
 
 
-@lru_cache(maxsize=24)
+@memoize()
 def trend_for(trend_json: str):
     atlas = load_atlas()
     state = ViewState(**{**json.loads(trend_json), "year": atlas.latest_year})
     figure = trend_figures.trend_lines(aggregates.trend_by_quintile(all_years_selection(atlas, state),
                                                                     "payments_per_weighted_patient"))
-    return figure, alt_text(figure)
+    return figure.to_plotly_json(), alt_text(figure)
 
 
 def trend_part(state: ViewState) -> dict:

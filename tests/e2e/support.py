@@ -139,3 +139,11 @@ def wait_painted(page, selector: str, threshold: float = 0.03, timeout: float = 
             return fraction
         page.wait_for_timeout(250)
     raise AssertionError(f"{selector} never painted (only {fraction:.1%} of its pixels differ from white)")
+
+
+def reveal(page, *selectors: str) -> None:
+    """Scroll lazily built parts of a page (data-lazy-store) into view, as a reader does, so they are built."""
+    for selector in selectors:
+        page.locator(selector).first.scroll_into_view_if_needed()
+        page.wait_for_function("s => document.querySelector(s).getAttribute('data-lazy-revealed') === 'true'",
+                               arg=selector, timeout=20_000)

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from support import SCREENSHOTS, wait_painted
+from support import SCREENSHOTS, reveal, wait_painted
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,7 @@ def settle(page) -> None:
 
 def explorer_ready(page):
     wait_painted(page, "#ex-map", threshold=0.08)
+    reveal(page, "#ex-charts", "#ex-table-part")
     wait_graphs(page, "#chart-deprivation", "#chart-scatter-pay", "#chart-scatter-le", "#chart-trend",
                 "#chart-components")
     page.wait_for_function("document.querySelectorAll('#ex-cards .card').length >= 5", timeout=25_000)

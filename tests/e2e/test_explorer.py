@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import openpyxl
 import pytest
-from support import screenshot, wait_painted
+from support import reveal, screenshot, wait_painted
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +22,7 @@ def wait_for_map(page, timeout=20_000):
 
 
 def wait_for_charts(page):
+    reveal(page, "#ex-charts")
     page.locator("#chart-deprivation .main-svg").first.wait_for(timeout=20_000)
     page.wait_for_function("document.querySelectorAll('#ex-cards .card').length >= 5", timeout=20_000)
 
@@ -91,10 +92,44 @@ def test_year_level_and_filters_update_everything(page, app_url):
     page.wait_for_function("new URLSearchParams(location.search).get('year') === '2022-23'", timeout=15_000)
 
 
+def callback_outputs(requests: list) -> list[str]:
+    return [r.post_data_json.get("output", "") for r in requests if r.url.endswith("/_dash-update-component")]
+
+
+def test_map_first_then_charts_and_table_as_they_are_reached(page, app_url):
+    """Below the fold is built on the way down; a year change re-sends what changed, not the trend."""
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    page.wait_for_function("document.querySelectorAll('#ex-cards .card').length >= 5", timeout=20_000)
+    page.wait_for_timeout(500)
+    assert page.locator("#ex-table").count() == 0  # far below: not built until scrolled near
+    assert not any("async-community" in r.url for r in requests)  # nor is the grid's code fetched
+    order = [r.url.rsplit("/", 1)[-1] if "/geo/" in r.url else (r.post_data_json or {}).get("output", "")
+             for r in requests if "/geo/" in r.url or r.url.endswith("/_dash-update-component")]
+    assert "ex-map.figure" not in " ".join(order)  # the map's values came with the page
+    charts = [i for i, o in enumerate(order) if "chart-" in o or "ex-charts" in o]
+    assert not charts or charts[0] > order.index("la.geojson")  # the charts wait for the map
+    wait_for_charts(page)
+    for chart in ("chart-deprivation", "chart-scatter-pay", "chart-scatter-le", "chart-trend", "chart-components"):
+        page.locator(f"#{chart} .main-svg").first.wait_for(timeout=20_000)
+    reveal(page, "#ex-table-part")
+    page.wait_for_function("document.querySelectorAll('#ex-table .ag-row').length > 0", timeout=20_000)
+    requests.clear()
+    choose(page, "f-year", "2016-17")
+    page.wait_for_function("document.querySelector('#ex-cards').innerText.includes('2016-17')", timeout=15_000)
+    page.wait_for_timeout(1000)
+    sent = " ".join(callback_outputs(requests))
+    assert "chart-scatter-pay" in sent and "ex-map.figure" in sent
+    assert "chart-trend" not in sent  # every year already: nothing to re-send
+
+
 def test_clicking_an_area_narrows_the_view(page, app_url):
     page.goto(app_url + "/")
     wait_for_map(page)
     wait_for_charts(page)
+    page.locator("#ex-map").scroll_into_view_if_needed()  # the charts are further down
     code, lon, lat = COVENTRY
     point = page.evaluate(
         "([lon, lat]) => { const gd = document.querySelector('#ex-map .js-plotly-plot');"
@@ -137,6 +172,7 @@ def test_a_malformed_link_shows_a_notice_and_defaults(page, app_url):
 def test_downloads_carry_rows_and_attribution(page, app_url):
     page.goto(app_url + "/?la=E08000026")
     wait_for_charts(page)
+    reveal(page, "#ex-table-part")
     page.wait_for_function("document.querySelectorAll('#ex-table .ag-row').length > 0", timeout=20_000)
     buttons = page.get_by_role("button", name=re.compile("^Download"))
     assert buttons.count() >= 2 + 5 * 3
@@ -174,6 +210,7 @@ def test_practices_layer_table_search_and_highlight(page, app_url):
     page.get_by_label("Show practices").check()
     page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot').data[3].lon.length > 40",
                            timeout=15_000)
+    reveal(page, "#ex-table-part")
     page.wait_for_function("document.querySelectorAll('#ex-table .ag-row').length > 0", timeout=20_000)
     search = page.get_by_label("Search practices by name, code or postcode")
     search.fill("M86001")
