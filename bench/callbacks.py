@@ -33,7 +33,7 @@ def callback_name(app, output: str) -> str:
     return output.strip(".").split(".")[0][:40]
 
 
-KEEP = {"load_atlas", "_england_sums"}  # loading the data once, and its per-year totals, are not result caches
+KEEP = {"_load_atlas", "_england_sums"}  # loading the data once, and its per-year totals, are not result caches
 
 
 def result_caches() -> list:

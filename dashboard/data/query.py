@@ -196,6 +196,14 @@ def _england_sums(atlas: Atlas, year: str) -> pd.DataFrame:
     return metrics.group_sums(atlas.year_practices(year), None)
 
 
-@lru_cache(maxsize=4)
 def load_atlas(folder: str | None = None) -> Atlas:
-    return Atlas(Path(folder) if folder else config.processed_dir())
+    """The processed data, loaded once per process and folder (default: config.processed_dir()).
+
+    `load_atlas()` and `load_atlas(<the same folder>)` are one object: every worker keeps one copy.
+    """
+    return _load_atlas(str(Path(folder).resolve()) if folder else str(config.processed_dir()))
+
+
+@lru_cache(maxsize=4)
+def _load_atlas(folder: str) -> Atlas:
+    return Atlas(Path(folder))

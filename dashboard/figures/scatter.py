@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from . import palette
 
-NAMED_POINTS_LIMIT = 1500
+NAMED_POINTS_LIMIT = 1000  # an ICB has at most ~430 practices, a region 570-1,320
 X_TITLE = "Practice IMD score (higher = more deprived)"
 
 
