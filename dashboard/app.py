@@ -11,7 +11,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from flask import abort, send_from_directory
 
-from . import config, security
+from . import config, jobs, security
 from .components.search import search_form
 from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
@@ -97,6 +97,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         update_title=None,
         index_string=INDEX_STRING,
         suppress_callback_exceptions=True,
+        background_callback_manager=jobs.background_callback_manager(),  # Celery on REDIS_URL, else local
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content": "Where NHS money for general practice goes in England."}],
     )

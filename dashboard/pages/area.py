@@ -76,7 +76,8 @@ def layout(search: str = "", code: str = "", **_params):
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
             dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in ("la", "icb", "region")
                      else "/", className="button-link"),
-            dcc.Loading(html.Span(id="area-download-status", role="status"), type="dot"),
+            # No dcc.Loading around it: it would hide "Preparing the briefing…", the job's own progress note.
+            html.Span(id="area-download-status", role="status"),
         ]),
         html.Div(id="area-body", children=area_body(atlas, code, year)),
     ])
@@ -348,19 +349,24 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
 
 @callback(Output("area-download", "data"), Output("area-download-status", "children"),
           Input("area-briefing", "n_clicks"), Input("area-pack", "n_clicks"),
-          State("area-code", "data"), State("area-year", "value"), prevent_initial_call=True)
+          State("area-code", "data"), State("area-year", "value"), prevent_initial_call=True,
+          background=True,  # a job: on a Celery worker with REDIS_URL, else a child process (dashboard/jobs.py)
+          running=[(Output("area-briefing", "disabled"), True, False),
+                   (Output("area-pack", "disabled"), True, False),
+                   (Output("area-download-status", "children"), "Preparing the briefing…", "")])
 def download_briefing(briefing_clicks, pack_clicks, code, year):
     from dash import ctx
 
     from dashboard import briefing, config
     from dashboard.downloads import safe_filename
+    from dashboard.jobs import job_slot
     from dashboard.security import ExportsBusy, export_slot
 
     atlas = load_atlas()
     if atlas.area(code) is None or year not in atlas.years or not (briefing_clicks or pack_clicks):
         return no_update, no_update
     try:
-        with export_slot():
+        with job_slot(), export_slot():
             materials = briefing_materials(atlas, code, year)
     except ExportsBusy as busy:
         return no_update, str(busy)

@@ -5,6 +5,10 @@ cache probe switched on (EQUITY_ATLAS_CACHE_PROBE=1). The probe answers with the
 the pid that computed it, the pid that served it and whether it was a cache hit. Process B can
 only answer "hit, computed by A" if A's result reached B through Redis: without a shared cache
 each process computes for itself, and once the key is deleted from Redis B computes again.
+
+With a real Celery worker (`celery -A dashboard.jobs:celery_app worker`) on the same Redis, a
+briefing PDF queued through A's /_dash-update-component is run by the worker and fetched by polling
+B, as a browser whose requests a load balancer spreads over both would.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -219,3 +224,161 @@ def test_static_files_are_compressed_once_per_worker(monkeypatch):
     assert "Content-Encoding" not in plain.headers and plain.get_data() == script
     posted = client.post("/_dash-update-component", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in posted.headers  # callbacks are left to flask-compress
+
+
+# Background jobs: a briefing queued through one app process, run by a Celery worker, fetched from the other.
+
+BRIEFING_OUTPUT = "..area-download.data...area-download-status.children.."
+
+
+@pytest.fixture(scope="module")
+def celery_worker(redis_url):
+    """A real worker (`celery -A dashboard.jobs:celery_app worker`) on the same Redis, one job at a time."""
+    try:
+        import celery  # noqa: F401
+    except ImportError:
+        need(False, "celery is not installed (pip install -e '.[scale]')")
+    log_path = Path(tempfile.mkdtemp(prefix="equity-atlas-worker-")) / "worker.log"
+    log = open(log_path, "wb")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", REDIS_URL=redis_url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dashboard.jobs:celery_app", "worker", "--pool", "solo",
+         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "--hostname", f"scale-test-{os.getpid()}@127.0.0.1"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while " ready." not in log_path.read_text(errors="replace"):
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            pytest.fail(f"the Celery worker did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+    yield process, log_path
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+    log.close()
+
+
+def post_callback(url: str, body: dict, query: str = "") -> dict | None:
+    """POST /_dash-update-component as the browser does; None for 204 (no update)."""
+    request = urllib.request.Request(f"{url}/_dash-update-component{query}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        if response.status == 204:
+            return None
+        return json.loads(response.read())
+
+
+def briefing_request(code: str, year: str) -> dict:
+    """The payload the area page sends when its "Download briefing (PDF)" button is clicked once."""
+    return {
+        "output": BRIEFING_OUTPUT,
+        "outputs": [{"id": "area-download", "property": "data"},
+                    {"id": "area-download-status", "property": "children"}],
+        "inputs": [{"id": "area-briefing", "property": "n_clicks", "value": 1},
+                   {"id": "area-pack", "property": "n_clicks", "value": None}],
+        "state": [{"id": "area-code", "property": "data", "value": code},
+                  {"id": "area-year", "property": "value", "value": year}],
+        "changedPropIds": ["area-briefing.n_clicks"],
+    }
+
+
+def test_a_briefing_queued_on_one_process_is_run_by_the_worker_and_served_by_the_other(
+        two_apps, redis_url, celery_worker):
+    import base64
+    import io
+
+    import pypdf
+    import redis
+
+    (_, url_a), (_, url_b) = two_apps
+    worker, worker_log = celery_worker
+    client = redis.Redis.from_url(redis_url)
+    year = latest_year()
+    body = briefing_request("E08000026", year)
+
+    queued = post_callback(url_a, body)
+    assert queued is not None and set(queued) >= {"cacheKey", "job"}, f"A did not queue a job: {queued}"
+    assert "response" not in queued  # A only queued it: the result is not in this answer
+    key, job = queued["cacheKey"], queued["job"]
+    assert key.startswith("equity-atlas:jobs:")
+
+    # The browser polls with the inputs blanked; here every poll goes to B, which never saw the click.
+    poll = json.loads(json.dumps(body))
+    for item in poll["inputs"] + poll["state"]:
+        item["value"] = None
+    query = "?" + urllib.parse.urlencode({"cacheKey": key, "job": job})
+    deadline = time.time() + 120
+    while True:
+        answer = post_callback(url_b, poll, query)
+        if answer is not None and "response" in answer:
+            break
+        if worker.poll() is not None or time.time() > deadline:
+            pytest.fail("the briefing job never completed (is the worker running it?):\n"
+                        f"{worker_log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.5)
+
+    response = answer["response"]
+    assert response["area-download-status"]["children"] == "Briefing ready."
+    download = response["area-download"]["data"]
+    assert download["base64"] is True
+    assert download["filename"].startswith(f"equity-atlas-coventry-{year}-briefing") and \
+        download["filename"].endswith(".pdf")
+    pdf = base64.b64decode(download["content"])
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Coventry" in text and "Open Government Licence" in text
+
+    # The worker ran it: Celery recorded the task's success in Redis, and the worker logged it.
+    meta = client.get(f"equity-atlas:jobs:celery-task-meta-{job}")
+    assert meta is not None and json.loads(meta)["status"] == "SUCCESS", meta
+    assert f"[{job}] succeeded" in worker_log.read_text(errors="replace")
+    assert client.exists(key) == 0, "the result should be removed once it has been fetched"
+    # Everything the jobs put in Redis is under the app's prefix, beside the cache's keys.
+    assert all(k.decode().startswith("equity-atlas:") or k == b"someone-else:key" for k in client.keys("*"))
+
+
+def test_jobs_use_celery_with_redis_and_run_locally_without(tmp_path):
+    """No Redis needed: which manager create_app() gets, from the environment alone."""
+    import dash
+
+    from dashboard import jobs
+
+    local = jobs.background_callback_manager({"EQUITY_ATLAS_JOBS_DIR": str(tmp_path)})
+    assert isinstance(local, dash.DiskcacheManager) and not isinstance(local, dash.CeleryManager)
+    assert local.handle.directory.startswith(str(tmp_path))
+    assert jobs.background_callback_manager({"EQUITY_ATLAS_JOBS_DIR": str(tmp_path)}) is local  # one per process
+    try:
+        import celery  # noqa: F401
+    except ImportError:
+        need(False, "celery is not installed (pip install -e '.[scale]')")
+    remote = jobs.background_callback_manager({"REDIS_URL": "redis://127.0.0.1:1/3"})
+    assert isinstance(remote, dash.CeleryManager)
+    assert remote.handle.conf.broker_url == remote.handle.conf.result_backend == "redis://127.0.0.1:1/3"
+    key = remote.build_cache_key(len, [1, None, "E08000026", "2022-23"], [], None)
+    assert key.startswith(jobs.KEY_PREFIX)
+    assert key != remote.build_cache_key(len, [1, None, "E08000026", "2022-23"], [], None)  # one per click
+
+
+def test_local_jobs_are_bounded_across_processes(tmp_path):
+    """Without Redis each job is its own process: the bound on concurrent exports must hold across them."""
+    from dashboard import jobs
+    from dashboard.security import ExportsBusy
+
+    env = {"EQUITY_ATLAS_JOBS_DIR": str(tmp_path), "EQUITY_ATLAS_MAX_CONCURRENT_EXPORTS": "1",
+           "EQUITY_ATLAS_EXPORT_WAIT_SECONDS": "0.3"}
+    other = [sys.executable, "-c",
+             "import os, sys\nfrom dashboard import jobs\nfrom dashboard.security import ExportsBusy\n"
+             "try:\n    with jobs.job_slot(os.environ): print('got a slot')\n"
+             "except ExportsBusy: print('busy')\n"]
+    sub_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | env  # local mode in the other too
+    with jobs.job_slot(env):
+        held = subprocess.run(other, env=sub_env, capture_output=True, text=True, timeout=60)
+        with pytest.raises(ExportsBusy), jobs.job_slot(env):
+            pass
+    assert held.stdout.strip() == "busy", held.stderr
+    free = subprocess.run(other, env=sub_env, capture_output=True, text=True, timeout=60)
+    assert free.stdout.strip() == "got a slot", free.stderr
