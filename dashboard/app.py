@@ -15,6 +15,7 @@ from . import config, jobs, security
 from .components.search import search_form
 from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
+from .plotlyjs import AtlasDash
 
 PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif"]
 GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
@@ -90,7 +91,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         except ModuleNotFoundError as exc:
             if exc.name != f"dashboard.pages.{name}":
                 raise
-    app = dash.Dash(
+    app = AtlasDash(  # dash.Dash serving our partial plotly.js bundle (see plotlyjs.py)
         __name__,
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="Equity Atlas",

@@ -1,0 +1,114 @@
+"""The partial plotly.js bundle: served instead of the full one, same version as plotly.py, every trace we draw."""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import re
+
+import dash
+import plotly.graph_objects as go
+import pytest
+from dash import dcc
+from helpers import PROJECT_ROOT
+from plotly.basedatatypes import BaseTraceType
+from plotly.offline import get_plotlyjs_version
+
+from dashboard import plotlyjs
+
+DASHBOARD = PROJECT_ROOT / "dashboard"
+TRACE_CLASSES = {name: getattr(go, name) for name in dir(go)  # go's classes load lazily: not in vars(go)
+                 if isinstance(getattr(go, name), type) and issubclass(getattr(go, name), BaseTraceType)}
+TRACE_TYPES = {cls._path_str for cls in TRACE_CLASSES.values()}  # "bar" for go.Bar
+
+
+def traces_in_source() -> dict[str, set[str]]:
+    """Trace type -> files, from go.<Trace>(...), fig.add_<trace>(...) and {"type": "<trace>"} in dashboard/."""
+    found: dict[str, set[str]] = {}
+    for path in DASHBOARD.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            kind = None
+            if isinstance(node, ast.Attribute):
+                if node.attr in TRACE_CLASSES and isinstance(node.value, ast.Name) and node.value.id == "go":
+                    kind = TRACE_CLASSES[node.attr]._path_str
+                elif node.attr.startswith("add_") and node.attr[4:] in TRACE_TYPES:
+                    kind = node.attr[4:]
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if (isinstance(key, ast.Constant) and key.value == "type" and isinstance(value, ast.Constant)
+                            and value.value in TRACE_TYPES):
+                        kind = value.value
+            elif isinstance(node, ast.keyword) and node.arg == "type" and isinstance(node.value, ast.Constant) \
+                    and node.value.value in TRACE_TYPES:
+                kind = node.value.value
+            if kind:
+                found.setdefault(kind, set()).add(str(path.relative_to(PROJECT_ROOT)))
+    return found
+
+
+def test_bundle_is_the_plotlyjs_version_plotly_py_was_built_for():
+    # plotly.py validates figures against its own plotly.js schema: a different bundle version could
+    # silently drop or misread attributes. Upgrading plotly means rebuilding scripts/plotly_bundle.
+    assert plotlyjs.bundle_header()["version"] == get_plotlyjs_version()
+
+
+def test_every_trace_type_the_app_draws_is_in_the_bundle():
+    used = traces_in_source()
+    assert {"bar", "scatter", "scattergl", "choroplethmap", "scattermap"} <= set(used), used  # the scan works
+    missing = {kind: sorted(files) for kind, files in used.items() if kind not in plotlyjs.bundle_header()["traces"]}
+    assert not missing, (f"traces drawn but not in {plotlyjs.BUNDLE}: {missing}; add them to TRACES in "
+                         "scripts/plotly_bundle/build.mjs and rebuild")
+
+
+def test_no_plotly_express_nor_calendars_the_scan_cannot_see():
+    for path in DASHBOARD.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "plotly.express" not in text, f"{path}: plotly.express picks trace types this test cannot see"
+        if "calendars" not in plotlyjs.bundle_header()["components"]:
+            assert not re.search(r"\w*calendar\s*[=:]", text), f"{path} sets a calendar: build with 'calendars'"
+
+
+def test_bundle_file_is_the_minified_plotly_bundle():
+    text = plotlyjs.BUNDLE_FILE.read_text(encoding="utf-8")
+    assert 1_000_000 < len(text) < 4_000_000  # neither a stub nor the full 4.8 MB plotly.js
+    assert text.rstrip().endswith("window.Plotly = Plotly;\nreturn Plotly;\n}));")
+
+
+def test_a_plain_dash_app_made_earlier_does_not_bring_the_full_bundle_back():
+    dash.Dash(__name__)  # appends Dash's plotly.min.js to dcc's module-level script list
+    plotlyjs.AtlasDash(__name__)
+    plotlyjs.AtlasDash(__name__)
+    assert not [r for r in dcc._js_dist if r.get("relative_package_path") == plotlyjs.FULL_BUNDLE]
+    ours = [r for r in dcc._js_dist if r.get("relative_package_path") == plotlyjs.BUNDLE]
+    assert ours == [{"relative_package_path": plotlyjs.BUNDLE, "namespace": "dashboard"}]
+
+
+@pytest.fixture(scope="module")
+def client(processed_dir):
+    from dashboard.app import create_app
+
+    return create_app(str(processed_dir)).server.test_client()
+
+
+def test_page_loads_the_atlas_bundle_not_plotly_min_js(client):
+    html = client.get("/").get_data(as_text=True)
+    sources = re.findall(r'<script src="([^"]+)"', html)
+    assert not [s for s in sources if "plotly.min.js" in s or "package_data" in s], sources
+    ours = [s for s in sources if "plotly-atlas" in s]
+    assert len(ours) == 1 and ours[0].startswith("/_dash-component-suites/dashboard/static/plotly-atlas.v"), sources
+    # before the renderer starts, so window.Plotly exists when dcc.Graph first renders
+    assert html.index(ours[0]) < html.index("new DashRenderer")
+
+
+def test_bundle_is_served_fingerprinted_cached_for_a_year_and_compressed(client):
+    html = client.get("/").get_data(as_text=True)
+    src = next(s for s in re.findall(r'<script src="([^"]+)"', html) if "plotly-atlas" in s)
+    raw = plotlyjs.BUNDLE_FILE.read_bytes()
+    plain = client.get(src, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.get_data() == raw
+    assert plain.headers["Cache-Control"] == "max-age=31536000"
+    zipped = client.get(src, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.get_data()) == raw
+    assert len(zipped.get_data()) < 900_000  # the full plotly.min.js is ~1.46 MB gzipped
