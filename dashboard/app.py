@@ -79,6 +79,9 @@ class CannotStart(RuntimeError):
 
 
 def create_app(processed_dir: str | None = None) -> dash.Dash:
+    from . import memory
+
+    memory.limit_arenas()  # before any request thread allocates
     try:
         atlas = load_atlas(processed_dir or str(config.processed_dir()))
     except ProcessedDataError as exc:
@@ -151,6 +154,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         cache_static_compression(server)  # gzip each static file once, not once per visitor
     except ImportError:  # compression is an optimisation, not a requirement
         pass
+    memory.give_back_free_memory()  # loading and building leave freed pages behind
     return app
 
 

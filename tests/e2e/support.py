@@ -141,9 +141,19 @@ def wait_painted(page, selector: str, threshold: float = 0.03, timeout: float = 
     raise AssertionError(f"{selector} never painted (only {fraction:.1%} of its pixels differ from white)")
 
 
-def reveal(page, *selectors: str) -> None:
-    """Scroll lazily built parts of a page (data-lazy-store) into view, as a reader does, so they are built."""
+def reveal(page, *selectors: str, timeout: float = 20) -> None:
+    """Scroll lazily built parts of a page (data-lazy-store) into view, as a reader does, until they are built.
+
+    Scrolls again while waiting: the page above them may still be growing (the map drawing) and push
+    them back below the fold.
+    """
+    import time
+
     for selector in selectors:
-        page.locator(selector).first.scroll_into_view_if_needed()
-        page.wait_for_function("s => document.querySelector(s).getAttribute('data-lazy-revealed') === 'true'",
-                               arg=selector, timeout=20_000)
+        part = page.locator(selector).first
+        deadline = time.time() + timeout
+        while part.get_attribute("data-lazy-revealed", timeout=timeout * 1000) != "true":
+            if time.time() > deadline:
+                raise AssertionError(f"{selector} was not built within {timeout} s of being scrolled to")
+            part.scroll_into_view_if_needed()
+            page.wait_for_timeout(250)
