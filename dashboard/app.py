@@ -149,9 +149,10 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json", "application/javascript",
                                                "text/javascript", "application/geo+json", "text/csv"]
         Compress(server)
-        from .cache import cache_static_compression
+        from .cache import cache_static_compression, warm_static_compression
 
         cache_static_compression(server)  # gzip each static file once, not once per visitor
+        warm_static_compression(server)  # ... starting now, in the background
     except ImportError:  # compression is an optimisation, not a requirement
         pass
     memory.give_back_free_memory()  # loading and building leave freed pages behind

@@ -5,14 +5,17 @@ Dash registers the whole of plotly.js (4.8 MB, ~1.46 MB gzipped) for every app, 
 built from the same plotly.js version by scripts/plotly_bundle/build.mjs (~2.4 MB, ~0.74 MB gzipped).
 `AtlasDash` is a `dash.Dash` that registers that bundle in its place; nothing else changes.
 
-How it is loaded. Dash marks its plotly.js `"async": "eager"`, which (with `eager_loading=False`, the
-default) means no <script> tag: dcc.Graph fetches it on first render from a URL dash-renderer
-hard-codes to the full bundle (`_dash-component-suites/plotly/package_data/plotly.min.js`), so a
-bundle registered the same way would never be fetched. Ours is registered as an ordinary script
-instead: Dash writes a fingerprinted <script> tag for it (served with its one-year cache headers,
-and compressed once by cache.cache_static_compression like every /_dash-component-suites/ file),
-`window.Plotly` exists before the renderer starts, and dcc.Graph uses it rather than loading anything.
-The browser fetches it alongside Dash's other scripts instead of after the first callback.
+How it is loaded. Dash marks its plotly.js `"async": "eager"`: no <script> tag; dcc.Graph fetches it
+when the first graph renders, from `window._dashPlotlyJSURL`, which dash-renderer sets to the full
+bundle's path. The atlas keeps that lazy loading (the renderer starts without waiting for 2.4 MB of
+JavaScript to download and run) but points it at our bundle: the page head carries
+`<link rel="preload" id="plotlyjs-src" href="<fingerprinted bundle>" as="script">`, which starts
+the download at once, and assets/plotlyjs.js makes `window._dashPlotlyJSURL` read that link. The
+bundle is served by Dash's component-suites route, fingerprinted (cached for a year) and compressed
+once by cache.cache_static_compression.
+
+The explorer's head also preloads the boundaries its first map draws (/geo/<level>.geojson and the
+Marmot outlines), so they arrive while the scripts start instead of after the first render.
 
 Rebuild the bundle (after a plotly upgrade, or to add a trace type):
     cd scripts/plotly_bundle && npm ci && node build.mjs
@@ -54,17 +57,40 @@ def _is_full_plotlyjs(resource: dict) -> bool:
     return resource.get("namespace") == "plotly" and resource.get("relative_package_path") == FULL_BUNDLE
 
 
+GEO_LEVELS = ("la", "icb", "region")
+
+
 class AtlasDash(dash.Dash):
     """dash.Dash serving static/plotly-atlas.min.js as plotly.js. Use exactly as dash.Dash."""
 
     def _setup_plotlyjs(self):
         # dcc._js_dist is module-level state shared by every Dash app in the process, and
         # dash.Dash.__init__ appends the full bundle to it each time an app is built. Drop any such
-        # entry (one from an earlier plain dash.Dash included) and register ours once.
+        # entry (one from an earlier plain dash.Dash included): the page loads no plotly.js by itself.
         dcc._js_dist[:] = [r for r in dcc._js_dist if not _is_full_plotlyjs(r)]
-        if not any(r.get("namespace") == NAMESPACE and r.get("relative_package_path") == BUNDLE
-                   for r in dcc._js_dist):
-            dcc._js_dist.append({"relative_package_path": BUNDLE, "namespace": NAMESPACE})
-        # Where dash-renderer points dcc.Graph when serve_locally=False and Plotly is somehow absent:
-        # our bundle, not the CDN's full one.
-        self._plotlyjs_url = f"{self.config.requests_pathname_prefix}_dash-component-suites/{NAMESPACE}/{BUNDLE}"
+        # Register ours with Dash's component-suites route (every worker, before any request) and keep
+        # its fingerprinted URL for the preload link.
+        (src,) = self._collect_and_register_resources([{"relative_package_path": BUNDLE, "namespace": NAMESPACE}])
+        self._plotlyjs_url = src
+
+    @property
+    def plotlyjs_src(self) -> str:
+        return self._plotlyjs_url
+
+    def interpolate_index(self, **kwargs):
+        kwargs["metas"] = kwargs.get("metas", "") + "".join(preload_links(self._plotlyjs_url))
+        return super().interpolate_index(**kwargs)
+
+
+def preload_links(plotlyjs_src: str) -> list[str]:
+    """<link rel=preload> tags for this request: plotly.js always, and the explorer's first boundaries."""
+    from html import escape
+
+    from flask import has_request_context, request
+
+    links = [f'<link rel="preload" id="plotlyjs-src" href="{escape(plotlyjs_src)}" as="script">']
+    if has_request_context() and request.path == "/":
+        level = request.args.get("level", "la")
+        for name in (level if level in GEO_LEVELS else "la", "marmot"):
+            links.append(f'<link rel="preload" href="/geo/{name}.geojson" as="fetch" crossorigin="anonymous">')
+    return links

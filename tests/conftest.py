@@ -11,6 +11,8 @@ import pytest
 # The app builds figures without plotly's property checks (they cost more than the rest of a callback);
 # every test builds them checked, so a misspelt property still fails here. Set before dashboard imports.
 os.environ.setdefault("EQUITY_ATLAS_VALIDATE_FIGURES", "1")
+# Apps started by tests do not pre-compress their scripts in the background (tests start many of them).
+os.environ.setdefault("EQUITY_ATLAS_WARM_STATIC", "0")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

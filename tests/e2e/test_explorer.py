@@ -214,8 +214,9 @@ def test_practices_layer_table_search_and_highlight(page, app_url):
     page.wait_for_function("document.querySelectorAll('#ex-table .ag-row').length > 0", timeout=20_000)
     search = page.get_by_label("Search practices by name, code or postcode")
     search.fill("M86001")
-    page.wait_for_function("document.querySelectorAll('#ex-table .ag-center-cols-container .ag-row').length === 1",
-                           timeout=15_000)
+    page.wait_for_function(  # one row, and it is the one searched for (not a row left from before the search)
+        "(() => { const rows = document.querySelectorAll('#ex-table .ag-pinned-left-cols-container .ag-row');"
+        " return rows.length === 1 && rows[0].innerText.includes('M86001'); })()", timeout=15_000)
     page.locator("#ex-table .ag-center-cols-container .ag-row").first.click()
     page.wait_for_function("document.querySelector('#ex-map .js-plotly-plot').data[4].lon.length === 1",
                            timeout=15_000)

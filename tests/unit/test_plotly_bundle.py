@@ -78,10 +78,10 @@ def test_bundle_file_is_the_minified_plotly_bundle():
 def test_a_plain_dash_app_made_earlier_does_not_bring_the_full_bundle_back():
     dash.Dash(__name__)  # appends Dash's plotly.min.js to dcc's module-level script list
     plotlyjs.AtlasDash(__name__)
-    plotlyjs.AtlasDash(__name__)
+    app = plotlyjs.AtlasDash(__name__)
     assert not [r for r in dcc._js_dist if r.get("relative_package_path") == plotlyjs.FULL_BUNDLE]
-    ours = [r for r in dcc._js_dist if r.get("relative_package_path") == plotlyjs.BUNDLE]
-    assert ours == [{"relative_package_path": plotlyjs.BUNDLE, "namespace": "dashboard"}]
+    assert not [r for r in dcc._js_dist if r.get("relative_package_path") == plotlyjs.BUNDLE]  # no <script> tag
+    assert plotlyjs.BUNDLE in app.registered_paths["dashboard"]  # but served, from the first request on
 
 
 @pytest.fixture(scope="module")
@@ -91,19 +91,36 @@ def client(processed_dir):
     return create_app(str(processed_dir)).server.test_client()
 
 
-def test_page_loads_the_atlas_bundle_not_plotly_min_js(client):
+def preloaded_bundle(html: str) -> str:
+    (src,) = re.findall(r'<link rel="preload" id="plotlyjs-src" href="([^"]+)" as="script">', html)
+    return src
+
+
+def test_page_preloads_the_atlas_bundle_and_loads_no_plotly_by_script_tag(client):
     html = client.get("/").get_data(as_text=True)
     sources = re.findall(r'<script src="([^"]+)"', html)
-    assert not [s for s in sources if "plotly.min.js" in s or "package_data" in s], sources
-    ours = [s for s in sources if "plotly-atlas" in s]
-    assert len(ours) == 1 and ours[0].startswith("/_dash-component-suites/dashboard/static/plotly-atlas.v"), sources
-    # before the renderer starts, so window.Plotly exists when dcc.Graph first renders
-    assert html.index(ours[0]) < html.index("new DashRenderer")
+    assert not [s for s in sources if "plotly.min.js" in s or "package_data" in s or "plotly-atlas" in s], sources
+    src = preloaded_bundle(html)
+    assert src.startswith("/_dash-component-suites/dashboard/static/plotly-atlas.v"), src
+    assert html.index(src) < html.index("</head>")  # downloading while the other scripts run
+    # assets/plotlyjs.js points dcc.Graph's lazy loader at it, before the renderer starts
+    shim = next(s for s in sources if s.startswith("/assets/plotlyjs.js"))
+    assert html.index(shim) < html.index("new DashRenderer")
+    assert "_dashPlotlyJSURL" in (plotlyjs.BUNDLE_FILE.parents[2] / "assets" / "plotlyjs.js").read_text()
+
+
+def test_explorer_preloads_the_boundaries_its_first_map_draws(client):
+    default = client.get("/").get_data(as_text=True)
+    assert '<link rel="preload" href="/geo/la.geojson" as="fetch" crossorigin="anonymous">' in default
+    assert 'href="/geo/marmot.geojson"' in default
+    assert 'href="/geo/icb.geojson"' in client.get("/?level=icb").get_data(as_text=True)
+    odd = client.get('/?level="><script>').get_data(as_text=True)
+    assert "<script>" not in odd.split("</head>")[0] and 'href="/geo/la.geojson"' in odd
+    assert "/geo/" not in client.get("/about").get_data(as_text=True).split("</head>")[0]
 
 
 def test_bundle_is_served_fingerprinted_cached_for_a_year_and_compressed(client):
-    html = client.get("/").get_data(as_text=True)
-    src = next(s for s in re.findall(r'<script src="([^"]+)"', html) if "plotly-atlas" in s)
+    src = preloaded_bundle(client.get("/").get_data(as_text=True))
     raw = plotlyjs.BUNDLE_FILE.read_bytes()
     plain = client.get(src, headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and plain.get_data() == raw
