@@ -85,11 +85,12 @@ class Server:
 
 def gunicorn(app: str, workers: int = 2, threads: int = 4, env_extra: dict | None = None, name: str = "gunicorn",
              extra_args: list[str] | None = None):
-    """`gunicorn APP -w 2 --threads 4` on 127.0.0.1 (gunicorn's defaults otherwise, as the issue states it)."""
+    """`gunicorn APP -w 2 --threads 4` on 127.0.0.1 with the Procfile's settings (dashboard/gunicorn_config.py)."""
     port = free_port()
     executable = Path(sys.executable).with_name("gunicorn")
-    argv = [str(executable) if executable.exists() else "gunicorn", app, "-w", str(workers), "--threads",
-            str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", *(extra_args or [])]
+    argv = [str(executable) if executable.exists() else "gunicorn", app, "-c", "python:dashboard.gunicorn_config",
+            "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+            *(extra_args or [])]
     return Server(argv, port, env_extra, name=name)
 
 

@@ -86,5 +86,15 @@ def block(table: pd.DataFrame, request: dict | None, text: str | None) -> dict:
         end = min(max(int(request.get("endRow", start + 100)), start), start + MAX_BLOCK)
     except (TypeError, ValueError):
         start, end = 0, 100
-    part = rows.iloc[start:end].replace({np.nan: None})
-    return {"rowData": part.to_dict("records"), "rowCount": int(len(rows))}
+    records = rows.iloc[start:end].to_dict("records")
+    return {"rowData": [{k: _json_value(v) for k, v in r.items()} for r in records], "rowCount": int(len(rows))}
+
+
+def _json_value(value):
+    """Missing values (NaN, NA, NaT) as null; replacing them in the frame costs more than the rest (categories)."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):  # lists and other containers
+        return value

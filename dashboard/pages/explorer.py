@@ -411,12 +411,13 @@ def chart_for(chart_id: str, selection_json: str):
 
 
 def chart_callback(chart_id: str):
-    @callback(Output(chart_id, "figure"), Output(f"{chart_id}-alt", "children"), Input("ex-selection", "data"))
+    """Register chart_id's callback, named after it (update_scatter_pay, ...) in logs and the benchmark."""
     def update_chart(stored):
         return chart_for(chart_id, json.dumps(stored, sort_keys=True))
 
-    update_chart.__name__ = f"update_{chart_id.removeprefix('chart-').replace('-', '_')}"
-    return update_chart
+    update_chart.__name__ = update_chart.__qualname__ = f"update_{chart_id.removeprefix('chart-').replace('-', '_')}"
+    return callback(Output(chart_id, "figure"), Output(f"{chart_id}-alt", "children"),
+                    Input("ex-selection", "data"))(update_chart)
 
 
 for _chart_id in SELECTION_CHARTS:
