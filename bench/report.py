@@ -183,12 +183,14 @@ def method_notes(results: dict) -> list[str]:
         f"times per callback (fewer if one callback uses more than {profile.get('budget_s')} s; n is shown), with "
         "the app's cache cleared before every call (cold). The row shows the slowest callback of the interaction.",
         "- **Bytes**: transferred (compressed) body sizes as Chromium counted them, browser asking for gzip only, "
-        "from a freshly loaded default view; every response the interaction caused is counted (callbacks, "
-        "boundary files, the favicon Chromium re-requests when the URL changes). KB = 1,000 bytes.",
+        "from a freshly loaded default view scrolled to the bottom and back (so the charts and table, built only "
+        "when a reader reaches them, are on the page and answer too); every response the interaction caused is "
+        "counted (callbacks, boundary files, the favicon Chromium re-requests when the URL changes). "
+        "KB = 1,000 bytes.",
         "- **Map-only change**: a metric change (all responses; only the map depends on the metric) and the "
         "map's share of a year change (the state/URL callback and the map callback; charts and table "
         "legitimately change with the year and are counted in the year row above).",
-        "- **First load / first map**: a fresh browser profile per visit; first map = time from navigation start "
+        "- **First load / first map**: a fresh browser profile per visit (first load: until the map is drawn and the network is quiet, without scrolling); first map = time from navigation start "
         "until maplibre has the area trace's features in its render tree and two animation frames have passed "
         "(page clock), confirmed by a screenshot with painted pixels. Software WebGL (SwiftShader) on the same "
         "two CPUs as the server.",
