@@ -25,8 +25,7 @@
     var started = Date.now();
     (function check() {
       var graph = document.querySelector(selector + ' .js-plotly-plot');
-      if (graph && graph._fullLayout && !graph.__lazyWaiting) {
-        graph.__lazyWaiting = true;
+      if (graph && graph._fullLayout) {
         var done = false;
         var go = function () { if (!done) { done = true; then(); } };
         graph.on('plotly_afterplot', function () { requestAnimationFrame(function () { requestAnimationFrame(go); }); });

@@ -98,7 +98,9 @@ def _boot_worker(sender=None, **_kwargs) -> None:
                          f"worker with the web processes' REDIS_URL:\n    {WORKER_HELP}")
     try:
         from .app import create_app
+        from .cache import WARM_ENV
 
+        os.environ.setdefault(WARM_ENV, "0")  # a worker serves no pages: no scripts to compress ahead
         create_app()  # imports the pages: each background callback becomes a Celery task on this app
     except Exception as exc:  # Celery would log it and start a worker that knows no job: stop instead
         raise SystemExit(f"Equity Atlas jobs: the worker cannot start: {exc!r}") from exc

@@ -6,7 +6,6 @@ asks for the rows it is about to show instead (AG Grid's infinite row model).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 SEARCHED = ("practice_name", "practice_code", "postcode")
@@ -92,8 +91,6 @@ def block(table: pd.DataFrame, request: dict | None, text: str | None) -> dict:
 
 def _json_value(value):
     """Missing values (NaN, NA, NaT) as null; replacing them in the frame costs more than the rest (categories)."""
-    if isinstance(value, float) and np.isnan(value):
-        return None
     try:
         return None if pd.isna(value) else value
     except (TypeError, ValueError):  # lists and other containers

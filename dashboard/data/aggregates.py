@@ -53,7 +53,7 @@ def by_deprivation(practices: pd.DataFrame, band: str = "quintile",
     attrs: band, metric_id, excluded_practices (practices without a deprivation band).
     """
     column, n_bands, _ = _band_column(band)
-    needed = [metric_id, metrics.GAP_METRICS.get(metric_id, metric_id)]
+    needed = [metric_id]  # a gap metric's formula reads its base's sums, so those come too
     england = metrics.group_sums(practices, None, needed) if england is None else england
     excluded = int(practices[column].isna().sum())
     bands = pd.Index(range(1, n_bands + 1), name="band")
@@ -144,7 +144,7 @@ def trend_by_quintile(practices_all_years: pd.DataFrame,
     if excluded < len(practices_all_years):
         # Two group sums for every year at once, of only what the metric reads; practices without a
         # quintile drop out of the second by themselves (a missing key is no group).
-        needed = [metric_id, metrics.GAP_METRICS.get(metric_id, metric_id)]
+        needed = [metric_id]
         totals = metrics.group_sums(practices_all_years, "year", needed)
         totals.index = totals.index.astype(str)
         sums = metrics.group_sums(practices_all_years, ["year", "imd_quintile"], needed)

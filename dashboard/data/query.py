@@ -120,10 +120,8 @@ class Atlas:
             sums = metrics.group_sums(practices, LEVEL_COLUMN[level], [metric_id])
         return metrics.compute(metric_id, sums, self.england_sums(year))
 
-    def metric_value(self, practices: pd.DataFrame, metric_id: str, year: str | None = None,
-                     sums: pd.DataFrame | None = None) -> float:
-        """One metric for a group of practices; pass `sums` (group_sums(practices, None)) to reuse them."""
-        sums = metrics.group_sums(practices, None) if sums is None else sums
+    def metric_value(self, practices: pd.DataFrame, metric_id: str, year: str | None = None) -> float:
+        sums = metrics.group_sums(practices, None)
         return float(metrics.compute(metric_id, sums, self.england_sums(year)).iloc[0])
 
     # --- areas ------------------------------------------------------------------------------

@@ -41,12 +41,11 @@ def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id:
         if named:
             trace["text"] = (part["practice_name"].astype(str) + " (" + part["practice_code"].astype(str)
                              + ")").tolist()
+            trace["customdata"] = part["registered_patients"].round(0).tolist()
             trace["hovertemplate"] = (f"<b>%{{text}}</b><br>{kind}<br>IMD score %{{x:.1f}}<br>{value}"
                                       "<br>%{customdata:,.0f} registered patients<extra></extra>")
         else:
             trace["hovertemplate"] = f"<b>{kind}</b><br>IMD score %{{x:.1f}}<br>{value}<extra></extra>"
-        if named:
-            trace["customdata"] = part["registered_patients"].round(0).tolist()
         traces.append(trace)
     has_fit = bool(np.isfinite(fit.get("slope", np.nan)))
     if has_fit and len(frame):

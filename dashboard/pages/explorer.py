@@ -20,7 +20,7 @@ from dashboard.figures import deprivation as deprivation_figures
 from dashboard.figures import map as map_figures
 from dashboard.figures import scatter as scatter_figures
 from dashboard.figures import trend as trend_figures
-from dashboard.metrics import REGISTRY, format_value, group_sums
+from dashboard.metrics import REGISTRY, compute, format_value, group_sums
 from dashboard.pages import route
 from dashboard.state import ViewState, default_state, parse_query, to_query
 
@@ -455,8 +455,8 @@ def headline_cards(atlas, practices, state: ViewState, name: str) -> list:
     items = []
     for metric_id in CARD_METRICS:
         metric = REGISTRY[metric_id]
-        value = atlas.metric_value(practices, metric_id, state.year, sums=sums)
-        reference = atlas.metric_value(None, metric_id, state.year, sums=england)
+        value = float(compute(metric_id, sums, england).iloc[0])  # sums once for all the cards
+        reference = float(compute(metric_id, england, england).iloc[0])
         comparison = "" if name == "England" else f"England: {format_value(reference, metric.unit, metric.decimals)}"
         items.append(html.Div(className="card", children=[
             html.Dt(metric.label), html.Dd(metric.format(value), className="card-value"),
