@@ -118,9 +118,24 @@
     }
   }
 
+  /* A dropdown that just opened or changed is patched at once, before the browser paints and before a
+     screen reader (or a test) can read it; other changes (charts drawing, tables filling) are batched. */
+  function insideDropdown(mutation) {
+    var target = mutation.target;
+    return target.nodeType === 1 && target.closest('.dash-dropdown') !== null;
+  }
+
+  function onMutations(mutations) {
+    if (mutations.some(insideDropdown)) {
+      patch();
+    } else {
+      schedule();
+    }
+  }
+
   function start() {
     patch();
-    new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
+    new MutationObserver(onMutations).observe(document.body, {childList: true, subtree: true});
   }
 
   if (document.readyState === 'loading') {
