@@ -61,6 +61,18 @@ class _OneKeyPerRequest:
 class RedisJobs(_OneKeyPerRequest, dash.CeleryManager):
     """dash.CeleryManager: Redis is the broker and the result store, Celery workers run the jobs."""
 
+    def terminate_job(self, job):
+        """Stop a job on whichever worker runs it, and mark it revoked in Redis.
+
+        Celery's terminate only reaches workers. A job no worker has taken (none is started on this
+        queue) would stay PENDING, Dash would count it as running, and the page's Cancel would leave
+        the page polling forever.
+        """
+        if job is None:
+            return
+        super().terminate_job(job)
+        self.handle.backend.mark_as_revoked(job, reason="cancelled from the page")
+
 
 class LocalJobs(_OneKeyPerRequest, dash.DiskcacheManager):
     """dash.DiskcacheManager: each job in a child process of the web worker, results on local disk."""

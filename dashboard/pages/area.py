@@ -73,6 +73,9 @@ def layout(search: str = "", code: str = "", **_params):
         html.Div(className="area-actions", children=[
             html.Button("Download briefing (PDF)", id="area-briefing", className="button"),
             html.Button("Download pack (ZIP)", id="area-pack", className="button button-secondary"),
+            # Shown only while a job runs: a job that never starts (no worker on the queue) or hangs
+            # must not leave the buttons disabled until the page is reloaded.
+            html.Button("Cancel", id="area-cancel", className="button button-secondary", hidden=True),
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
             dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in ("la", "icb", "region")
                      else "/", className="button-link"),
@@ -353,7 +356,9 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
           background=True,  # a job: on a Celery worker with REDIS_URL, else a child process (dashboard/jobs.py)
           running=[(Output("area-briefing", "disabled"), True, False),
                    (Output("area-pack", "disabled"), True, False),
-                   (Output("area-download-status", "children"), "Preparing the briefing…", "")])
+                   (Output("area-cancel", "hidden"), False, True),
+                   (Output("area-download-status", "children"), "Preparing the briefing… (usually a few seconds)", "")],
+          cancel=[Input("area-cancel", "n_clicks")])
 def download_briefing(briefing_clicks, pack_clicks, code, year):
     from dash import ctx
 

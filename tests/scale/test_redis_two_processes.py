@@ -382,3 +382,40 @@ def test_local_jobs_are_bounded_across_processes(tmp_path):
     assert held.stdout.strip() == "busy", held.stderr
     free = subprocess.run(other, env=sub_env, capture_output=True, text=True, timeout=60)
     assert free.stdout.strip() == "got a slot", free.stderr
+
+
+def test_a_briefing_no_worker_takes_can_be_cancelled(redis_url):
+    """REDIS_URL set but no worker on its queue: the job waits, and the page's Cancel ends the wait.
+
+    Celery's own terminate reaches only workers, so without RedisJobs.terminate_job marking the job
+    revoked it would stay PENDING and every poll would say "still running" for ever.
+    """
+    import redis
+
+    lonely = redis_url.rsplit("/", 1)[0] + "/1"  # the workers above consume database 0's queue only
+    process, url = start_app(lonely)
+    try:
+        body = briefing_request("E08000026", latest_year())
+        queued = post_callback(url, body)
+        assert queued is not None and set(queued) >= {"cacheKey", "job"}, queued
+        poll = json.loads(json.dumps(body))
+        for item in poll["inputs"] + poll["state"]:
+            item["value"] = None
+        query = "?" + urllib.parse.urlencode({"cacheKey": queued["cacheKey"], "job": queued["job"]})
+        for _ in range(3):
+            waiting = post_callback(url, poll, query)
+            assert waiting is not None and "response" not in waiting, "no worker exists, yet the job finished"
+            time.sleep(0.3)
+
+        # What the page sends when Cancel is clicked: the cancel callback, naming the job to stop.
+        cancel = {"output": "area-cancel.id", "outputs": {"id": "area-cancel", "property": "id"},
+                  "inputs": [{"id": "area-cancel", "property": "n_clicks", "value": 1}], "state": [],
+                  "changedPropIds": ["area-cancel.n_clicks"]}
+        post_callback(url, cancel, "?" + urllib.parse.urlencode({"cancelJob": queued["job"]}))
+        meta = redis.Redis.from_url(lonely).get(f"equity-atlas:jobs:celery-task-meta-{queued['job']}")
+        assert meta is not None and json.loads(meta)["status"] == "REVOKED", meta
+        # The next poll ends the wait (204: no update), so the page re-enables its buttons.
+        assert post_callback(url, poll, query) is None
+    finally:
+        process.terminate()
+        process.wait(15)
