@@ -106,8 +106,11 @@ def test_a_briefing_that_cannot_start_can_be_cancelled(page, tmp_path):
         cancel.wait_for(timeout=10_000)
         assert briefing.is_disabled()
         assert "Preparing the briefing" in page.locator("#area-download-status").inner_text()
-        cancel.click()
+        cancel.focus()
+        page.keyboard.press("Enter")
         page.wait_for_function("!document.querySelector('#area-briefing').disabled", timeout=10_000)
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'area-briefing'",
+                               timeout=5_000)  # focus back where the job started, not at the page's top
         assert not page.get_by_role("button", name="Download pack (ZIP)").is_disabled()
         assert cancel.count() == 0 and page.locator("#area-download-status").inner_text().strip() == ""
         # The job was stopped, not merely forgotten: a live one, polling for the slot every 0.1 s, would
