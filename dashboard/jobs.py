@@ -29,6 +29,9 @@ import dash
 KEY_PREFIX = "equity-atlas:jobs:"
 RESULT_SECONDS = 3600  # a result nobody fetched (the tab was closed) is dropped after an hour
 JOB_SECONDS = 300  # a briefing takes seconds; five minutes means something is wrong
+# A job still queued after this long is dropped by the worker that finally takes it (Celery "expires"):
+# whoever asked has long given up, and a worker started late should not work through a stale backlog.
+QUEUE_SECONDS_ENV = "EQUITY_ATLAS_JOB_QUEUE_SECONDS"
 WORKER_HELP = ("REDIS_URL=redis://HOST:6379/0 celery -A dashboard.jobs:celery_app worker "
                "--concurrency 2 --loglevel INFO")
 
@@ -72,6 +75,12 @@ class RedisJobs(_OneKeyPerRequest, dash.CeleryManager):
             return
         super().terminate_job(job)
         self.handle.backend.mark_as_revoked(job, reason="cancelled from the page")
+
+    def call_job_fn(self, key, job_fn, args, context):
+        """As dash.CeleryManager queues a job, with an expiry (QUEUE_SECONDS_ENV, default JOB_SECONDS)."""
+        expires = float(os.environ.get(QUEUE_SECONDS_ENV) or JOB_SECONDS)
+        task = job_fn.apply_async(args=(key, self._make_progress_key(key), args, context), expires=expires)
+        return task.task_id
 
 
 class LocalJobs(_OneKeyPerRequest, dash.DiskcacheManager):

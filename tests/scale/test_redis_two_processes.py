@@ -77,9 +77,9 @@ def redis_url():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_app(redis_url: str):
+def start_app(redis_url: str, env_extra: dict | None = None):
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", REDIS_URL=redis_url, EQUITY_ATLAS_CACHE_PROBE="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", REDIS_URL=redis_url, EQUITY_ATLAS_CACHE_PROBE="1", **(env_extra or {}))
     log = tempfile.NamedTemporaryFile(prefix="equity-atlas-scale-", suffix=".log", delete=False)
     process = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)], cwd=PROJECT_ROOT,
                                env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -231,9 +231,8 @@ def test_static_files_are_compressed_once_per_worker(monkeypatch):
 BRIEFING_OUTPUT = "..area-download.data...area-download-status.children.."
 
 
-@pytest.fixture(scope="module")
-def celery_worker(redis_url):
-    """A real worker (`celery -A dashboard.jobs:celery_app worker`) on the same Redis, one job at a time."""
+def start_worker(redis_url: str):
+    """A real worker (`celery -A dashboard.jobs:celery_app worker`) on one Redis, one job at a time."""
     try:
         import celery  # noqa: F401
     except ImportError:
@@ -244,22 +243,34 @@ def celery_worker(redis_url):
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "dashboard.jobs:celery_app", "worker", "--pool", "solo",
          "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--hostname", f"scale-test-{os.getpid()}@127.0.0.1"],
+         "--hostname", f"scale-test-{os.getpid()}-{time.monotonic_ns()}@127.0.0.1"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log_file = log
     deadline = time.time() + 120
     while " ready." not in log_path.read_text(errors="replace"):
         if process.poll() is not None or time.time() > deadline:
             process.kill()
             pytest.fail(f"the Celery worker did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
         time.sleep(0.3)
-    yield process, log_path
+    return process, log_path
+
+
+def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
-    log.close()
+    if getattr(process, "log_file", None):
+        process.log_file.close()
+
+
+@pytest.fixture(scope="module")
+def celery_worker(redis_url):
+    process, log_path = start_worker(redis_url)
+    yield process, log_path
+    stop(process)
 
 
 def post_callback(url: str, body: dict, query: str = "") -> dict | None:
@@ -417,5 +428,42 @@ def test_a_briefing_no_worker_takes_can_be_cancelled(redis_url):
         # The next poll ends the wait (204: no update), so the page re-enables its buttons.
         assert post_callback(url, poll, query) is None
     finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_a_job_left_in_the_queue_too_long_is_dropped_not_run(redis_url):
+    """A worker started after the job's queue time has passed marks it expired instead of making a briefing
+    nobody is waiting for, and the page polling it stops (204)."""
+    import redis
+
+    queue = redis_url.rsplit("/", 1)[0] + "/2"  # a database of its own, no worker on it yet
+    process, url = start_app(queue, {"EQUITY_ATLAS_JOB_QUEUE_SECONDS": "1"})
+    worker = None
+    try:
+        body = briefing_request("E08000026", latest_year())
+        queued = post_callback(url, body)
+        assert queued is not None and "job" in queued, queued
+        time.sleep(1.5)
+        worker, worker_log = start_worker(queue)
+        meta_key = f"equity-atlas:jobs:celery-task-meta-{queued['job']}"
+        client = redis.Redis.from_url(queue)
+        deadline = time.time() + 60
+        while client.get(meta_key) is None:
+            if time.time() > deadline:
+                pytest.fail(f"the worker never dealt with the queued job:\n{worker_log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        meta = json.loads(client.get(meta_key))
+        assert meta["status"] == "REVOKED" and "expired" in json.dumps(meta["result"]), meta
+        assert "Discarding revoked task: " in worker_log.read_text(errors="replace")
+        assert f"[{queued['job']}] succeeded" not in worker_log.read_text(errors="replace")
+        poll = json.loads(json.dumps(body))
+        for item in poll["inputs"] + poll["state"]:
+            item["value"] = None
+        query = "?" + urllib.parse.urlencode({"cacheKey": queued["cacheKey"], "job": queued["job"]})
+        assert post_callback(url, poll, query) is None
+    finally:
+        if worker is not None:
+            stop(worker)
         process.terminate()
         process.wait(15)
