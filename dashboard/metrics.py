@@ -305,7 +305,7 @@ def _sums_read_by(metric_id: str) -> tuple[str, ...]:
 
 def sums_needed(*metric_ids: str) -> set[str]:
     """The sums these metrics' formulas read, found by running each formula once on a recorder, so a new
-    metric needs no list of its inputs kept beside it. The practice count always comes along."""
+    metric needs no list of its inputs kept beside it. The practice and patient counts always come along."""
     needed = {"practices", "registered_patients"}
     for metric_id in metric_ids:
         needed.update(_sums_read_by(metric_id))
@@ -313,10 +313,13 @@ def sums_needed(*metric_ids: str) -> set[str]:
 
 
 def compute(metric_id: str, sums: pd.DataFrame, england: pd.DataFrame | None = None) -> pd.Series:
+    """The metric for each row of sums. A gap metric is measured against `england`: one row of sums for
+    every group, or one row per row of `sums` (each group's own reference, such as its year's total)."""
     metric = REGISTRY[metric_id]
     values = metric.compute(sums)
     if metric_id in GAP_METRICS:
         if england is None:
             raise ValueError(f"{metric_id} needs England's sums to compare with")
-        values = values - float(REGISTRY[GAP_METRICS[metric_id]].compute(england).iloc[0])
+        reference = REGISTRY[GAP_METRICS[metric_id]].compute(england).to_numpy(dtype=float)
+        values = values - (reference[0] if len(reference) == 1 else reference)
     return values.astype(float)

@@ -57,9 +57,6 @@ def _is_full_plotlyjs(resource: dict) -> bool:
     return resource.get("namespace") == "plotly" and resource.get("relative_package_path") == FULL_BUNDLE
 
 
-GEO_LEVELS = ("la", "icb", "region")
-
-
 class AtlasDash(dash.Dash):
     """dash.Dash serving static/plotly-atlas.min.js as plotly.js. Use exactly as dash.Dash."""
 
@@ -73,10 +70,6 @@ class AtlasDash(dash.Dash):
         (src,) = self._collect_and_register_resources([{"relative_package_path": BUNDLE, "namespace": NAMESPACE}])
         self._plotlyjs_url = src
 
-    @property
-    def plotlyjs_src(self) -> str:
-        return self._plotlyjs_url
-
     def interpolate_index(self, **kwargs):
         kwargs["metas"] = kwargs.get("metas", "") + "".join(preload_links(self._plotlyjs_url))
         return super().interpolate_index(**kwargs)
@@ -88,9 +81,11 @@ def preload_links(plotlyjs_src: str) -> list[str]:
 
     from flask import has_request_context, request
 
+    from .state import LEVELS  # the explorer's map levels, each with its boundaries at /geo/<level>.geojson
+
     links = [f'<link rel="preload" id="plotlyjs-src" href="{escape(plotlyjs_src)}" as="script">']
     if has_request_context() and request.path == "/":
         level = request.args.get("level", "la")
-        for name in (level if level in GEO_LEVELS else "la", "marmot"):
+        for name in (level if level in LEVELS else "la", "marmot"):
             links.append(f'<link rel="preload" href="/geo/{name}.geojson" as="fetch" crossorigin="anonymous">')
     return links

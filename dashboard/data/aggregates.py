@@ -142,17 +142,16 @@ def trend_by_quintile(practices_all_years: pd.DataFrame,
     excluded = int(practices_all_years["imd_quintile"].isna().sum())
     rows = []
     if excluded < len(practices_all_years):
-        # Two group sums for every year at once, of only what the metric reads; practices without a
-        # quintile drop out of the second by themselves (a missing key is no group).
+        # Every year at once, of only what the metric reads; practices without a quintile drop out by
+        # themselves (a missing key is no group).
         needed = [metric_id]
-        totals = metrics.group_sums(practices_all_years, "year", needed)
-        totals.index = totals.index.astype(str)
         sums = metrics.group_sums(practices_all_years, ["year", "imd_quintile"], needed)
-        base = metrics.GAP_METRICS.get(metric_id)
         years = sums.index.get_level_values(0).astype(str)
-        values = metrics.REGISTRY[metric_id].compute(sums).to_numpy(dtype=float)
-        if base:  # a gap is to the selection's own total in the same year
-            values = values - metrics.REGISTRY[base].compute(totals).reindex(years).to_numpy(dtype=float)
+        reference = None
+        if metric_id in metrics.GAP_METRICS:  # a gap is to the selection's own total in the same year
+            totals = metrics.group_sums(practices_all_years, "year", needed)
+            reference = totals.set_axis(totals.index.astype(str)).reindex(years)
+        values = metrics.compute(metric_id, sums, reference).to_numpy()
         rows.append(pd.DataFrame({"year": years, "band": sums.index.get_level_values(1).astype(int),
                                   "value": values, "practices": sums["practices"].astype(int).to_numpy()}))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)

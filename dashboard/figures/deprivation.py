@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 
 from ..data.aggregates import GROUPS, deprivation_gap
@@ -21,7 +20,7 @@ def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None 
         counts = rows["practices"].fillna(0).astype(int)
         values = rows["value"].astype(float)
         traces.append(dict(
-            type="bar", name=group, x=list(labels), y=[None if not np.isfinite(v) else round(v, 4) for v in values],
+            type="bar", name=group, x=list(labels), y=palette.plain_list(values, 4),
             text=[f"n={c:,}" if c else "" for c in counts],
             textposition="outside", textfont={"size": 10 if n_bands == 10 else 12},
             cliponaxis=False,

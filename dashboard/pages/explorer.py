@@ -212,13 +212,11 @@ def sync_state(search, *args):
             outputs[index] = no_update
     if isinstance(new_state, dict) and stored and new_state == stored:
         outputs[-2] = no_update
+    new_view = ViewState(**new_state) if isinstance(new_state, dict) else None
+    old_view = ViewState(**stored) if stored else None
     for part_of in (selection_part, trend_part):
-        if isinstance(new_state, dict):
-            part = part_of(ViewState(**new_state))
-            old = part_of(ViewState(**stored)) if stored else None
-            outputs.insert(-1, part if part != old else no_update)
-        else:
-            outputs.insert(-1, no_update)
+        part = part_of(new_view) if new_view else no_update
+        outputs.insert(-1, part if old_view is None or part != part_of(old_view) else no_update)
     return tuple(outputs)
 
 

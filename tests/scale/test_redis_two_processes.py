@@ -297,6 +297,14 @@ def briefing_request(code: str, year: str) -> dict:
     }
 
 
+def poll_request(body: dict, queued: dict) -> tuple[dict, str]:
+    """What the browser sends to ask for a queued job's result: the inputs blanked, the job in the query."""
+    poll = json.loads(json.dumps(body))
+    for item in poll["inputs"] + poll["state"]:
+        item["value"] = None
+    return poll, "?" + urllib.parse.urlencode({"cacheKey": queued["cacheKey"], "job": queued["job"]})
+
+
 def test_a_briefing_queued_on_one_process_is_run_by_the_worker_and_served_by_the_other(
         two_apps, redis_url, celery_worker):
     import base64
@@ -318,10 +326,7 @@ def test_a_briefing_queued_on_one_process_is_run_by_the_worker_and_served_by_the
     assert key.startswith("equity-atlas:jobs:")
 
     # The browser polls with the inputs blanked; here every poll goes to B, which never saw the click.
-    poll = json.loads(json.dumps(body))
-    for item in poll["inputs"] + poll["state"]:
-        item["value"] = None
-    query = "?" + urllib.parse.urlencode({"cacheKey": key, "job": job})
+    poll, query = poll_request(body, queued)
     deadline = time.time() + 120
     while True:
         answer = post_callback(url_b, poll, query)
@@ -409,10 +414,7 @@ def test_a_briefing_no_worker_takes_can_be_cancelled(redis_url):
         body = briefing_request("E08000026", latest_year())
         queued = post_callback(url, body)
         assert queued is not None and set(queued) >= {"cacheKey", "job"}, queued
-        poll = json.loads(json.dumps(body))
-        for item in poll["inputs"] + poll["state"]:
-            item["value"] = None
-        query = "?" + urllib.parse.urlencode({"cacheKey": queued["cacheKey"], "job": queued["job"]})
+        poll, query = poll_request(body, queued)
         for _ in range(3):
             waiting = post_callback(url, poll, query)
             assert waiting is not None and "response" not in waiting, "no worker exists, yet the job finished"
@@ -428,8 +430,7 @@ def test_a_briefing_no_worker_takes_can_be_cancelled(redis_url):
         # The next poll ends the wait (204: no update), so the page re-enables its buttons.
         assert post_callback(url, poll, query) is None
     finally:
-        process.terminate()
-        process.wait(15)
+        stop(process)
 
 
 def test_a_job_left_in_the_queue_too_long_is_dropped_not_run(redis_url):
@@ -457,13 +458,9 @@ def test_a_job_left_in_the_queue_too_long_is_dropped_not_run(redis_url):
         assert meta["status"] == "REVOKED" and "expired" in json.dumps(meta["result"]), meta
         assert "Discarding revoked task: " in worker_log.read_text(errors="replace")
         assert f"[{queued['job']}] succeeded" not in worker_log.read_text(errors="replace")
-        poll = json.loads(json.dumps(body))
-        for item in poll["inputs"] + poll["state"]:
-            item["value"] = None
-        query = "?" + urllib.parse.urlencode({"cacheKey": queued["cacheKey"], "job": queued["job"]})
+        poll, query = poll_request(body, queued)
         assert post_callback(url, poll, query) is None
     finally:
         if worker is not None:
             stop(worker)
-        process.terminate()
-        process.wait(15)
+        stop(process)

@@ -147,6 +147,20 @@ def test_trend_by_quintile():
     assert table["practices"].tolist() == [1, 1, 1, 1] and table.attrs["excluded_practices"] == 1
 
 
+def test_trend_of_a_gap_is_to_each_years_own_total():
+    """Female life expectancy gap per quintile: 2021-22's gaps are to 2021-22's list-weighted mean, not 2022-23's."""
+    rows = frame([practice("A", 1, "No", 1000, 1000, 1, le_female=80.0, year="2021-22"),
+                  practice("B", 5, "No", 3000, 1000, 1, le_female=84.0, year="2021-22"),   # mean 83.0
+                  practice("A", 1, "No", 1000, 1000, 1, le_female=78.0, year="2022-23"),
+                  practice("B", 5, "No", 1000, 1000, 1, le_female=86.0, year="2022-23"),
+                  practice("Z", None, "No", 2000, 1000, 1, le_female=90.0, year="2022-23")])  # counts in the total
+    table = trend_by_quintile(rows, "life_expectancy_gap_female")
+    assert table[["year", "band"]].values.tolist() == [["2021-22", 1], ["2021-22", 5], ["2022-23", 1],
+                                                      ["2022-23", 5]]
+    # 2022-23's total includes Z (no quintile): (78 + 86 + 2 * 90) / 4 = 86.0
+    assert table["value"].tolist() == pytest.approx([-3.0, 1.0, -8.0, 0.0])
+
+
 def test_components_sum_to_totals(four):
     table = components_by_quintile(four)
     assert list(table.columns) == ["band", "component", "amount_per_weighted_patient", "amount"]
