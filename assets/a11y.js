@@ -133,34 +133,8 @@
     }
   }
 
-  /* Cancel hides itself once the job stops; the focus it held would fall to the page's start. It goes
-     to the button that started the job, so a keyboard user is where they were. */
-  var jobStarter = 'area-briefing';
-  function returnFocusAfterCancel(event) {
-    var started = event.target.closest && event.target.closest('#area-briefing, #area-pack');
-    if (started) {
-      jobStarter = started.id;
-    }
-    var cancel = event.target.closest && event.target.closest('#area-cancel');
-    if (!cancel) {
-      return;
-    }
-    var tries = 0;
-    (function refocus() {
-      var starter = document.getElementById(jobStarter);
-      if (starter && cancel.hidden && !starter.disabled) {
-        if (document.activeElement === cancel || document.activeElement === document.body) {
-          starter.focus();
-        }
-      } else if (++tries < 100) {
-        setTimeout(refocus, 100);
-      }
-    })();
-  }
-
   function start() {
     patch();
-    document.addEventListener('click', returnFocusAfterCancel);
     new MutationObserver(onMutations).observe(document.body, {childList: true, subtree: true});
   }
 

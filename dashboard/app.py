@@ -11,7 +11,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from flask import abort, send_from_directory
 
-from . import config, jobs, security
+from . import config, export_routes, security
 from .components.search import search_form
 from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
@@ -101,7 +101,6 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         update_title=None,
         index_string=INDEX_STRING,
         suppress_callback_exceptions=True,
-        background_callback_manager=jobs.background_callback_manager(),  # Celery on REDIS_URL, else local
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content": "Where NHS money for general practice goes in England."}],
     )
@@ -128,6 +127,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         Output("title-sink", "children"), Input("page-title", "data"))
 
     security.install(app)
+    export_routes.install(app.server)  # briefings and packs: GET downloads, bounded (jobs.py)
     from .cache import init_cache
 
     init_cache(app.server)  # in-process by default; shared Redis when REDIS_URL is set

@@ -1,43 +1,53 @@
-"""Long jobs (briefing PDFs, packs) as Dash background callbacks: on Celery with Redis, or beside the web process.
+"""Where briefings and packs are built: in the web process under a bounded slot, or on Celery (REDIS_URL).
 
-With REDIS_URL set, a job is queued in Redis by whichever web process the browser asked, run by any
-Celery worker started from the same code and environment,
+Nothing a client sends names a job, a task or a process. A download is asked for by kind, area and
+year (each checked against the Atlas); any id the server needs it makes itself and keeps to itself.
+(Dash's background callbacks took a process id from the query string and killed that process: they are
+not used.) The bound on concurrent builds is taken before any work starts, so a crowd of requests is
+answered "busy, try again" (503 with Retry-After), never queued into memory or forked into processes.
+
+Without REDIS_URL a build runs in the request's own thread, at most EQUITY_ATLAS_MAX_CONCURRENT_EXPORTS
+at once on the machine (file locks shared by every web worker, released by the system if a worker
+dies), and finished files are kept in a size-bounded disk cache shared by the workers. With REDIS_URL
+the build is queued to a Celery worker,
 
     REDIS_URL=redis://cache.internal:6379/0 celery -A dashboard.jobs:celery_app worker --concurrency 2 --loglevel INFO
 
-and its result is read back from Redis by whichever web process the browser polls next. Every key the
-jobs put in Redis (queue, task states, results) starts with "equity-atlas:jobs:".
-
-Without REDIS_URL each job runs in a child process of the web worker (dash.DiskcacheManager), with
-results in a diskcache folder (EQUITY_ATLAS_JOBS_DIR, default <system temp dir>/equity-atlas-jobs)
-that every web worker on the machine shares, so one machine needs nothing extra.
+whose --concurrency bounds the builds; the web thread waits for the result (at most
+EQUITY_ATLAS_EXPORT_WAIT_SECONDS for a slot, JOB_SECONDS for the build). Every key the jobs put in
+Redis starts with "equity-atlas:jobs:".
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 
-import dash
+from .security import ExportsBusy, export_slot
 
 KEY_PREFIX = "equity-atlas:jobs:"
-RESULT_SECONDS = 3600  # a result nobody fetched (the tab was closed) is dropped after an hour
-JOB_SECONDS = 300  # a briefing takes seconds; five minutes means something is wrong
+RESULT_SECONDS = 3600  # a result nobody fetched is dropped after an hour
+JOB_SECONDS = 120  # a briefing takes seconds; two minutes means something is wrong
 # A job still queued after this long is dropped by the worker that finally takes it (Celery "expires"):
 # whoever asked has long given up, and a worker started late should not work through a stale backlog.
 QUEUE_SECONDS_ENV = "EQUITY_ATLAS_JOB_QUEUE_SECONDS"
+JOB_SECONDS_ENV = "EQUITY_ATLAS_JOB_SECONDS"  # how long a web thread waits for a worker's build, after queueing
+EXPORT_CACHE_BYTES = 128 * 2**20  # finished briefings and packs kept on disk, shared by the web workers
+RETRY_AFTER_SECONDS = 20
 WORKER_HELP = ("REDIS_URL=redis://HOST:6379/0 celery -A dashboard.jobs:celery_app worker "
                "--concurrency 2 --loglevel INFO")
+TASK_NAME = "equity_atlas.build_export"
 
 _lock = threading.RLock()
 _celery_apps: dict[str, object] = {}
-_managers: dict[tuple[str, str], object] = {}
+_caches: dict[str, object] = {}
 
 
 def redis_url(env: Mapping[str, str] | None = None) -> str:
@@ -49,46 +59,153 @@ def jobs_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("EQUITY_ATLAS_JOBS_DIR") or Path(tempfile.gettempdir()) / "equity-atlas-jobs")
 
 
-class _OneKeyPerRequest:
-    """Each click gets its own result key.
+def max_exports(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    return max(1, int(env.get("EQUITY_ATLAS_MAX_CONCURRENT_EXPORTS", "2")))
 
-    Dash's default key is a hash of the callback's arguments, so two people asking for the same
-    area's briefing at the same moment would share one key, and whoever polled first would take the
-    result away from the other. The key is removed once read (cache_by stays None).
+
+def _wait_seconds(env: Mapping[str, str]) -> float:
+    return float(env.get("EQUITY_ATLAS_EXPORT_WAIT_SECONDS", "5"))
+
+
+def _flock(path: Path, deadline: float):
+    """An exclusive lock on a file, polled until the deadline; None when it could not be had."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        handle = open(path, "a+b")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            handle.close()
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+def _unlock(handle) -> None:
+    import fcntl
+
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
+
+
+@contextlib.contextmanager
+def machine_slot(env: Mapping[str, str] | None = None) -> Iterator[None]:
+    """At most max_exports() builds at once on this machine, however many web workers it runs.
+
+    A per-process semaphore (security.export_slot) cannot count other processes: file locks in the jobs
+    folder do, and the system releases a lock if its process dies. Raises ExportsBusy after waiting
+    EQUITY_ATLAS_EXPORT_WAIT_SECONDS for a free slot.
     """
-
-    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
-        return f"{KEY_PREFIX}{uuid.uuid4().hex}"
-
-
-class RedisJobs(_OneKeyPerRequest, dash.CeleryManager):
-    """dash.CeleryManager: Redis is the broker and the result store, Celery workers run the jobs."""
-
-    def terminate_job(self, job):
-        """Stop a job on whichever worker runs it, and mark it revoked in Redis.
-
-        Celery's terminate only reaches workers. A job no worker has taken (none is started on this
-        queue) would stay PENDING, Dash would count it as running, and the page's Cancel would leave
-        the page polling forever.
-        """
-        if job is None:
+    env = os.environ if env is None else env
+    deadline = time.monotonic() + _wait_seconds(env)
+    folder = jobs_dir(env) / "slots"
+    while True:
+        for number in range(max_exports(env)):
+            handle = _flock(folder / f"slot-{number}.lock", 0)
+            if handle is None:
+                continue
+            try:
+                yield
+            finally:
+                _unlock(handle)
             return
-        super().terminate_job(job)
-        self.handle.backend.mark_as_revoked(job, reason="cancelled from the page")
-
-    def call_job_fn(self, key, job_fn, args, context):
-        """As dash.CeleryManager queues a job, with an expiry (QUEUE_SECONDS_ENV, default JOB_SECONDS)."""
-        expires = float(os.environ.get(QUEUE_SECONDS_ENV) or JOB_SECONDS)
-        task = job_fn.apply_async(args=(key, self._make_progress_key(key), args, context), expires=expires)
-        return task.task_id
+        if time.monotonic() > deadline:
+            raise ExportsBusy("Many downloads are being prepared right now; please try again in a minute.")
+        time.sleep(0.1)
 
 
-class LocalJobs(_OneKeyPerRequest, dash.DiskcacheManager):
-    """dash.DiskcacheManager: each job in a child process of the web worker, results on local disk."""
+@contextlib.contextmanager
+def one_build_of(key: str, env: Mapping[str, str]) -> Iterator[None]:
+    """Requests for the same file wait for the one build already under way instead of making another."""
+    import hashlib
+
+    name = hashlib.sha256(key.encode()).hexdigest()[:32]
+    handle = _flock(jobs_dir(env) / "building" / f"{name}.lock", time.monotonic() + JOB_SECONDS)
+    if handle is None:
+        raise ExportsBusy("This download is taking longer than usual to prepare; please try again in a minute.")
+    try:
+        yield
+    finally:
+        _unlock(handle)
+
+
+def export_cache(env: Mapping[str, str] | None = None):
+    """Finished files on local disk, bounded in bytes, shared by every web worker on the machine."""
+    import diskcache
+
+    folder = str(jobs_dir(env) / "exports")
+    with _lock:
+        if folder not in _caches:
+            _caches[folder] = diskcache.Cache(folder, size_limit=EXPORT_CACHE_BYTES, eviction_policy="least-recently-used")
+        return _caches[folder]
+
+
+def cache_key(atlas, kind: str, code: str, year: str) -> str:
+    """A file depends on the data build and, through its "made on" line, on the day."""
+    return f"{KEY_PREFIX}{kind}:{code}:{year}:{atlas.manifest.get('built_at', '')}:{date.today().isoformat()}"
+
+
+def export_bytes(atlas, kind: str, code: str, year: str, env: Mapping[str, str] | None = None) -> bytes:
+    """The file, from the cache or built now within the bounds. Raises ExportsBusy when none is free.
+
+    kind, code and year must already be checked against exports.KINDS and the Atlas.
+    """
+    env = os.environ if env is None else env
+    cache = export_cache(env)
+    key = cache_key(atlas, kind, code, year)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    if redis_url(env):
+        body = _build_on_celery(kind, code, year, env)
+    else:
+        with export_slot(), one_build_of(key, env):
+            cached = cache.get(key)  # built by the request this one waited for
+            if cached is not None:
+                return cached
+            with machine_slot(env):
+                from . import exports
+
+                body = exports.build(atlas, kind, code, year)
+    cache.set(key, body, expire=24 * 3600)
+    return body
+
+
+def _build_on_celery(kind: str, code: str, year: str, env: Mapping[str, str]) -> bytes:
+    """Queue the build on a worker and wait for it; the task id never leaves this function."""
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    app = celery_for(redis_url(env))
+    with export_slot():  # bounds the web threads waiting on workers, before anything is queued
+        expires = float(env.get(QUEUE_SECONDS_ENV) or JOB_SECONDS)
+        result = app.send_task(TASK_NAME, args=(kind, code, year), expires=expires)
+        try:
+            encoded = result.get(timeout=expires + float(env.get(JOB_SECONDS_ENV) or JOB_SECONDS), propagate=True)
+        except CeleryTimeout:
+            result.revoke()
+            raise ExportsBusy("The briefing took too long to prepare; please try again in a minute.") from None
+        finally:
+            result.forget()
+    return base64.b64decode(encoded)
+
+
+def _build_export_task(kind: str, code: str, year: str) -> str:
+    """On a worker: check the request again (a queue is not trusted either), build, return base64."""
+    from . import exports
+    from .data.query import load_atlas
+
+    atlas = load_atlas()
+    if kind not in exports.KINDS or atlas.area(code) is None or year not in atlas.years:
+        raise ValueError("unknown download")
+    return base64.b64encode(exports.build(atlas, kind, code, year)).decode("ascii")
 
 
 def celery_for(url: str):
-    """The Celery app for one Redis (one per process, so the web and worker sides name the same tasks)."""
+    """The Celery app for one Redis (one per process, so the web and worker sides name the same task)."""
     from celery import Celery, signals
 
     with _lock:
@@ -98,19 +215,20 @@ def celery_for(url: str):
                 task_serializer="json", result_serializer="json", accept_content=["json"],
                 result_expires=RESULT_SECONDS,
                 worker_prefetch_multiplier=1,  # long jobs: a busy worker does not hoard queued ones
-                task_time_limit=JOB_SECONDS,  # a stuck job is killed (prefork pool) and the page stops waiting
+                task_time_limit=JOB_SECONDS,  # a stuck job is killed (prefork pool)
                 broker_connection_retry_on_startup=True,
                 broker_transport_options={"global_keyprefix": KEY_PREFIX},
                 result_backend_transport_options={"global_keyprefix": KEY_PREFIX},
                 redis_socket_connect_timeout=5,
             )
+            app.task(name=TASK_NAME)(_build_export_task)
             signals.worker_init.connect(_boot_worker, weak=False, dispatch_uid="equity-atlas-jobs")
             _celery_apps[url] = app
         return _celery_apps[url]
 
 
 def _boot_worker(sender=None, **_kwargs) -> None:
-    """Before a worker takes its first job: build the app, which defines (and so registers) every job."""
+    """Before a worker takes its first job: load the data, so a worker that cannot serve stops at once."""
     app = getattr(sender, "app", None)
     if app is None or app not in _celery_apps.values():
         return
@@ -118,71 +236,11 @@ def _boot_worker(sender=None, **_kwargs) -> None:
         raise SystemExit("Equity Atlas jobs: REDIS_URL is not set, so there is no queue to work on. Start the "
                          f"worker with the web processes' REDIS_URL:\n    {WORKER_HELP}")
     try:
-        from .app import create_app
-        from .cache import WARM_ENV
+        from .data.query import load_atlas
 
-        os.environ.setdefault(WARM_ENV, "0")  # a worker serves no pages: no scripts to compress ahead
-        create_app()  # imports the pages: each background callback becomes a Celery task on this app
-    except Exception as exc:  # Celery would log it and start a worker that knows no job: stop instead
+        load_atlas()
+    except Exception as exc:  # Celery would log it and start a worker that cannot build: stop instead
         raise SystemExit(f"Equity Atlas jobs: the worker cannot start: {exc!r}") from exc
-
-
-def background_callback_manager(env: Mapping[str, str] | None = None) -> dash.CeleryManager | dash.DiskcacheManager:
-    """Celery on REDIS_URL when it is set, else child processes and a diskcache folder (one per process)."""
-    url = redis_url(env)
-    key = ("celery", url) if url else ("disk", str(jobs_dir(env)))
-    with _lock:  # each manager registers every job for good (Dash keeps a list), so make only one
-        if key not in _managers:
-            if url:
-                _managers[key] = RedisJobs(celery_for(url))
-            else:
-                import diskcache
-
-                folder = jobs_dir(env)
-                folder.mkdir(parents=True, exist_ok=True)
-                _managers[key] = LocalJobs(diskcache.Cache(str(folder / "results"), size_limit=512 * 2**20))
-        return _managers[key]
-
-
-@contextlib.contextmanager
-def job_slot(env: Mapping[str, str] | None = None) -> Iterator[None]:
-    """At most EQUITY_ATLAS_MAX_CONCURRENT_EXPORTS jobs at once on this machine when they run beside the web.
-
-    Those jobs are separate processes, so security.export_slot (a per-process semaphore) cannot count
-    them: file locks in the jobs folder do, and the system releases a lock if its process dies. On
-    Celery the worker's --concurrency is the bound and this does nothing.
-    """
-    env = os.environ if env is None else env
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: only security.export_slot bounds them
-        fcntl = None
-    if redis_url(env) or fcntl is None:
-        yield
-        return
-    from .security import ExportsBusy
-
-    slots = max(1, int(env.get("EQUITY_ATLAS_MAX_CONCURRENT_EXPORTS", "2")))
-    deadline = time.monotonic() + float(env.get("EQUITY_ATLAS_EXPORT_WAIT_SECONDS", "5"))
-    folder = jobs_dir(env) / "slots"
-    folder.mkdir(parents=True, exist_ok=True)
-    while True:
-        for number in range(slots):
-            handle = open(folder / f"slot-{number}.lock", "a+b")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
-            return
-        if time.monotonic() > deadline:
-            raise ExportsBusy("Many downloads are being prepared right now; please try again in a minute.")
-        time.sleep(0.1)
 
 
 def __getattr__(name: str):

@@ -10,13 +10,10 @@ import io
 import json
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from . import palette  # noqa: E402
+from . import palette
 
 BAND_NAMES = {1: "1\nmost\ndeprived", 2: "2", 3: "3", 4: "4", 5: "5\nleast\ndeprived"}
 
@@ -26,7 +23,6 @@ def render(fig) -> tuple[bytes, bytes]:
     png, svg = io.BytesIO(), io.BytesIO()
     fig.savefig(png, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
     fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
     return png.getvalue(), svg.getvalue()
 
 
@@ -34,7 +30,8 @@ def quintile_bars(table: pd.DataFrame, metric_id: str, title: str) -> tuple[byte
     """All practices' value per deprivation fifth, with the practice count on each bar."""
     metric = palette.metric_of(metric_id)
     rows = table[table["group"] == "All practices"].sort_values("band")
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig = Figure(figsize=(6.4, 3.4))
+    ax = fig.subplots()
     colours = [palette.QUINTILE_COLOURS.get(int(b), palette.GREY) for b in rows["band"]]
     values = rows["value"].fillna(0).to_numpy()
     bars = ax.bar([BAND_NAMES.get(int(b), str(b)) for b in rows["band"]], values, color=colours,
@@ -57,7 +54,8 @@ def quintile_bars(table: pd.DataFrame, metric_id: str, title: str) -> tuple[byte
 
 
 def trend_lines(table: pd.DataFrame, area_name: str, metric_id: str, title: str) -> tuple[bytes, bytes]:
-    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    fig = Figure(figsize=(6.4, 3.2))
+    ax = fig.subplots()
     ax.plot(table["year"], table["area"], marker="o", color=palette.OKABE_ITO["blue"], linewidth=2.4, label=area_name)
     ax.plot(table["year"], table["england"], marker="D", linestyle="--", color=palette.GREY, linewidth=1.6,
             label="England")
@@ -72,7 +70,8 @@ def trend_lines(table: pd.DataFrame, area_name: str, metric_id: str, title: str)
 def area_map(geojson_path: Path, code: str, practices: pd.DataFrame, title: str) -> tuple[bytes, bytes]:
     """The area's outline with its practices as dots sized by list size (no tiles, no network)."""
     features = json.loads(Path(geojson_path).read_text(encoding="utf-8"))["features"]
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    fig = Figure(figsize=(5.5, 4.2))
+    ax = fig.subplots()
     for feature in features:
         if code != "E92000001" and feature["id"] != code:  # England: draw every region
             continue

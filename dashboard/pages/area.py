@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.components.search import search_form
 from dashboard.data import aggregates, profiles
 from dashboard.data.query import load_atlas
+from dashboard.exports import KINDS, download_path
 from dashboard.figures import deprivation as deprivation_figures
 from dashboard.figures import profile as profile_figures
 from dashboard.metrics import REGISTRY, format_value
@@ -60,7 +61,6 @@ def layout(search: str = "", code: str = "", **_params):
     return html.Div(className="area-page", children=[
         dcc.Location(id="area-url", refresh="callback-nav"),
         dcc.Store(id="area-code", data=code),
-        dcc.Download(id="area-download"),
         html.Div(id="area-notice", role="status", children=html.Div(problem, className="notice") if problem else None),
         html.Div(className="area-head", children=[
             html.H1(atlas.area(code)["name"], id="area-name"),
@@ -71,16 +71,13 @@ def layout(search: str = "", code: str = "", **_params):
             ]),
         ]),
         html.Div(className="area-actions", children=[
-            html.Button("Download briefing (PDF)", id="area-briefing", className="button"),
-            html.Button("Download pack (ZIP)", id="area-pack", className="button button-secondary"),
-            # Shown only while a job runs: a job that never starts (no worker on the queue) or hangs
-            # must not leave the buttons disabled until the page is reloaded.
-            html.Button("Cancel", id="area-cancel", className="button button-secondary", hidden=True),
+            # Plain links: a download can be shared, retried and cached, and no job runs on the page.
+            *[html.A(kind.label, id=f"area-{name}", href=download_path(name, code, year),
+                     className="button" if name == "briefing" else "button button-secondary")
+              for name, kind in KINDS.items()],
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
             dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in ("la", "icb", "region")
                      else "/", className="button-link"),
-            # No dcc.Loading around it: it would hide "Preparing the briefing…", the job's own progress note.
-            html.Span(id="area-download-status", role="status"),
         ]),
         html.Div(id="area-body", children=area_body(atlas, code, year)),
     ])
@@ -279,115 +276,11 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
                       style={"height": "480px"})
 
 
-@callback(Output("area-body", "children"), Output("area-url", "search"), Input("area-year", "value"),
-          State("area-code", "data"), prevent_initial_call=True)
+@callback(Output("area-body", "children"), Output("area-url", "search"),
+          *[Output(f"area-{name}", "href") for name in KINDS],
+          Input("area-year", "value"), State("area-code", "data"), prevent_initial_call=True)
 def change_year(year, code):
     atlas = load_atlas()
     if year not in atlas.years or atlas.area(code) is None:
-        return no_update, no_update
-    return area_body(atlas, code, year), f"?year={year}"
-
-
-# --- briefing and pack --------------------------------------------------------------------------------------
-BRIEFING_HEADLINE = ["registered_patients", "payments_per_weighted_patient",
-                     "payments_per_weighted_patient_excl_prescribing", "share_patients_dispensing",
-                     "practice_imd_score", "life_expectancy_female", "life_expectancy_male"]
-
-
-BRIEFING_SOURCES = [
-    "NHS Payments to General Practice, England (NHS England), 2014-15 onwards",
-    "OHID Fingertips: practice deprivation (93553), life expectancy (90366), healthy life expectancy (90362), "
-    "inequality in life expectancy",
-    "Practice life expectancy estimates (Health Equity Evidence Centre, from OHID MSOA data)",
-    "English Indices of Deprivation 2019 (MHCLG); ONS boundaries and lookups; OS Code-Point Open (2014)",
-    "Marmot Places: compiled by Equity Atlas from public sources; full list and methods at /about",
-]
-
-
-def briefing_materials(atlas, code: str, year: str) -> dict:
-    """Everything a briefing or pack holds, computed from the same functions as the page."""
-    from datetime import date, datetime
-
-    from dashboard import briefing, config, downloads
-    from dashboard.figures import print_charts
-
-    data = profiles.profile(atlas, code, year)
-    practices = profiles.area_practices(atlas, code, year)
-    pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
-    trend = profiles.trend(atlas, code)
-    level = data["level"]
-    geo = atlas.folder / "geo" / f"{'region' if level == 'country' else level}.geojson"
-    charts = {
-        "map": print_charts.area_map(geo, code, practices, f"{data['name']}: practices"),
-        "payments-by-deprivation": print_charts.quintile_bars(
-            pay_table, "payments_per_weighted_patient", "Payments per weighted patient by deprivation fifth"),
-        "life-expectancy-by-deprivation": print_charts.quintile_bars(
-            le_table, "life_expectancy_female", "Female life expectancy by deprivation fifth"),
-        "trend": print_charts.trend_lines(trend, data["name"], "payments_per_weighted_patient",
-                                          "Payments per weighted patient, every year"),
-    }
-    rows = [(REGISTRY[m].label, REGISTRY[m].format(data["values"][m]), REGISTRY[m].format(data["england"][m]))
-            for m in BRIEFING_HEADLINE]
-    sentences = briefing.briefing_sentences(data["name"], year, data["values"], data["england"], pay_table)
-    sources = BRIEFING_SOURCES
-    pdf = briefing.briefing_pdf(
-        area_name=data["name"], area_code=code, year=year, headline_rows=rows, sentences=sentences,
-        chart_pngs=[("Payments per weighted patient by deprivation fifth of the area's patients",
-                     charts["payments-by-deprivation"][0]),
-                    ("Payments per weighted patient every year, against England", charts["trend"][0])],
-        map_png=charts["map"][0], sources=sources, attribution=config.OGL_ATTRIBUTION, made_on=date.today())
-    provenance = downloads.provenance_lines(
-        [f"Area: {data['name']} ({code})", f"Year: {year}"], datetime.now(), atlas.manifest)
-    table = downloads.practice_table(atlas, practices)
-    columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
-    csvs = {
-        "practices.csv": downloads.practices_csv(table, columns, provenance),
-        "payments-by-deprivation.csv": downloads.table_csv(pay_table, provenance),
-        "life-expectancy-by-deprivation.csv": downloads.table_csv(le_table, provenance),
-        "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England (reference)"}),
-                                         provenance),
-    }
-    return {"data": data, "pdf": pdf, "charts": charts, "csvs": csvs, "sentences": sentences}
-
-
-@callback(Output("area-download", "data"), Output("area-download-status", "children"),
-          Input("area-briefing", "n_clicks"), Input("area-pack", "n_clicks"),
-          State("area-code", "data"), State("area-year", "value"), prevent_initial_call=True,
-          background=True,  # a job: on a Celery worker with REDIS_URL, else a child process (dashboard/jobs.py)
-          running=[(Output("area-briefing", "disabled"), True, False),
-                   (Output("area-pack", "disabled"), True, False),
-                   (Output("area-cancel", "hidden"), False, True),
-                   (Output("area-download-status", "children"), "Preparing the briefing… (usually a few seconds)", "")],
-          cancel=[Input("area-cancel", "n_clicks")])
-def download_briefing(briefing_clicks, pack_clicks, code, year):
-    from dash import ctx
-
-    from dashboard import briefing, config
-    from dashboard.downloads import safe_filename
-    from dashboard.jobs import job_slot
-    from dashboard.security import ExportsBusy, export_slot
-
-    atlas = load_atlas()
-    if atlas.area(code) is None or year not in atlas.years or not (briefing_clicks or pack_clicks):
-        return no_update, no_update
-    try:
-        with job_slot(), export_slot():
-            materials = briefing_materials(atlas, code, year)
-    except ExportsBusy as busy:
-        return no_update, str(busy)
-    name = materials["data"]["name"]
-    stem = f"equity-atlas-{name}-{year}"
-    if ctx.triggered_id == "area-briefing":
-        return dcc.send_bytes(materials["pdf"], safe_filename(f"{stem}-briefing", "pdf")), "Briefing ready."
-    readme_files = [("briefing.pdf", "one- or two-page briefing")]
-    readme_files += [(f"{k}.png", "chart") for k in materials["charts"]]
-    readme_files += [(f"{k}.svg", "chart, scalable") for k in materials["charts"]]
-    readme_files += [(k, "data behind the charts, with sources in its header") for k in materials["csvs"]]
-    readme = briefing.pack_readme(
-        name, year, readme_files, config.OGL_ATTRIBUTION,
-        f"Equity Atlas ({year} data), {name} briefing pack, made {__import__('datetime').date.today():%d %B %Y}. "
-        "Data: NHS England, OHID, ONS, MHCLG; Open Government Licence v3.0.")
-    pack = briefing.pack_zip(pdf=materials["pdf"], pngs={k: v[0] for k, v in materials["charts"].items()},
-                             svgs={k: v[1] for k, v in materials["charts"].items()}, csvs=materials["csvs"],
-                             readme=readme)
-    return dcc.send_bytes(pack, safe_filename(f"{stem}-pack", "zip")), "Pack ready."
+        return (no_update,) * (2 + len(KINDS))
+    return area_body(atlas, code, year), f"?year={year}", *[download_path(name, code, year) for name in KINDS]

@@ -7,8 +7,7 @@ only answer "hit, computed by A" if A's result reached B through Redis: without 
 each process computes for itself, and once the key is deleted from Redis B computes again.
 
 With a real Celery worker (`celery -A dashboard.jobs:celery_app worker`) on the same Redis, a
-briefing PDF queued through A's /_dash-update-component is run by the worker and fetched by polling
-B, as a browser whose requests a load balancer spreads over both would.
+briefing PDF asked for from A (GET /download/briefing/...) is built by the worker and served by A.
 """
 
 from __future__ import annotations
@@ -79,7 +78,8 @@ def redis_url():
 
 def start_app(redis_url: str, env_extra: dict | None = None):
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", REDIS_URL=redis_url, EQUITY_ATLAS_CACHE_PROBE="1", **(env_extra or {}))
+    env = dict(os.environ, PYTHONUNBUFFERED="1", REDIS_URL=redis_url, EQUITY_ATLAS_CACHE_PROBE="1",
+               EQUITY_ATLAS_JOBS_DIR=tempfile.mkdtemp(prefix="equity-atlas-jobs-"), **(env_extra or {}))
     log = tempfile.NamedTemporaryFile(prefix="equity-atlas-scale-", suffix=".log", delete=False)
     process = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)], cwd=PROJECT_ROOT,
                                env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -226,9 +226,7 @@ def test_static_files_are_compressed_once_per_worker(monkeypatch):
     assert "Content-Encoding" not in posted.headers  # callbacks are left to flask-compress
 
 
-# Background jobs: a briefing queued through one app process, run by a Celery worker, fetched from the other.
-
-BRIEFING_OUTPUT = "..area-download.data...area-download-status.children.."
+# Briefings on Celery: asked for from a web process, built by a worker, ids never leaving the server.
 
 
 def start_worker(redis_url: str):
@@ -273,114 +271,56 @@ def celery_worker(redis_url):
     stop(process)
 
 
-def post_callback(url: str, body: dict, query: str = "") -> dict | None:
-    """POST /_dash-update-component as the browser does; None for 204 (no update)."""
-    request = urllib.request.Request(f"{url}/_dash-update-component{query}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        if response.status == 204:
-            return None
-        return json.loads(response.read())
+def get(url: str, timeout: float = 150):
+    """(status, headers, body) of a GET, errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
 
 
-def briefing_request(code: str, year: str) -> dict:
-    """The payload the area page sends when its "Download briefing (PDF)" button is clicked once."""
-    return {
-        "output": BRIEFING_OUTPUT,
-        "outputs": [{"id": "area-download", "property": "data"},
-                    {"id": "area-download-status", "property": "children"}],
-        "inputs": [{"id": "area-briefing", "property": "n_clicks", "value": 1},
-                   {"id": "area-pack", "property": "n_clicks", "value": None}],
-        "state": [{"id": "area-code", "property": "data", "value": code},
-                  {"id": "area-year", "property": "value", "value": year}],
-        "changedPropIds": ["area-briefing.n_clicks"],
-    }
-
-
-def poll_request(body: dict, queued: dict) -> tuple[dict, str]:
-    """What the browser sends to ask for a queued job's result: the inputs blanked, the job in the query."""
-    poll = json.loads(json.dumps(body))
-    for item in poll["inputs"] + poll["state"]:
-        item["value"] = None
-    return poll, "?" + urllib.parse.urlencode({"cacheKey": queued["cacheKey"], "job": queued["job"]})
-
-
-def test_a_briefing_queued_on_one_process_is_run_by_the_worker_and_served_by_the_other(
-        two_apps, redis_url, celery_worker):
-    import base64
+def test_a_briefing_asked_of_a_web_process_is_built_by_the_worker(two_apps, redis_url, celery_worker):
     import io
 
     import pypdf
     import redis
 
-    (_, url_a), (_, url_b) = two_apps
+    (_, url_a), _ = two_apps
     worker, worker_log = celery_worker
-    client = redis.Redis.from_url(redis_url)
     year = latest_year()
-    body = briefing_request("E08000026", year)
-
-    queued = post_callback(url_a, body)
-    assert queued is not None and set(queued) >= {"cacheKey", "job"}, f"A did not queue a job: {queued}"
-    assert "response" not in queued  # A only queued it: the result is not in this answer
-    key, job = queued["cacheKey"], queued["job"]
-    assert key.startswith("equity-atlas:jobs:")
-
-    # The browser polls with the inputs blanked; here every poll goes to B, which never saw the click.
-    poll, query = poll_request(body, queued)
-    deadline = time.time() + 120
-    while True:
-        answer = post_callback(url_b, poll, query)
-        if answer is not None and "response" in answer:
-            break
-        if worker.poll() is not None or time.time() > deadline:
-            pytest.fail("the briefing job never completed (is the worker running it?):\n"
-                        f"{worker_log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.5)
-
-    response = answer["response"]
-    assert response["area-download-status"]["children"] == "Briefing ready."
-    download = response["area-download"]["data"]
-    assert download["base64"] is True
-    assert download["filename"].startswith(f"equity-atlas-coventry-{year}-briefing") and \
-        download["filename"].endswith(".pdf")
-    pdf = base64.b64decode(download["content"])
+    status, headers, pdf = get(f"{url_a}/download/briefing/E08000026.pdf?year={year}")
+    assert status == 200, pdf[:500]
+    assert headers["Content-Type"] == "application/pdf"
+    assert f"equity-atlas-coventry-{year}-briefing" in headers["Content-Disposition"]
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Coventry" in text and "Open Government Licence" in text
-
-    # The worker ran it: Celery recorded the task's success in Redis, and the worker logged it.
-    meta = client.get(f"equity-atlas:jobs:celery-task-meta-{job}")
-    assert meta is not None and json.loads(meta)["status"] == "SUCCESS", meta
-    assert f"[{job}] succeeded" in worker_log.read_text(errors="replace")
-    assert client.exists(key) == 0, "the result should be removed once it has been fetched"
-    # Everything the jobs put in Redis is under the app's prefix, beside the cache's keys.
+    # The worker built it (the web process only queued it and waited), and no task id reached the client.
+    log = worker_log.read_text(errors="replace")
+    assert "equity_atlas.build_export" in log and "succeeded" in log, log[-3000:]
+    assert not any(key in headers for key in ("X-Job", "X-Task")) and b"celery" not in pdf.lower()
+    client = redis.Redis.from_url(redis_url)
     assert all(k.decode().startswith("equity-atlas:") or k == b"someone-else:key" for k in client.keys("*"))
 
 
-def test_jobs_use_celery_with_redis_and_run_locally_without(tmp_path):
-    """No Redis needed: which manager create_app() gets, from the environment alone."""
-    import dash
-
+def test_celery_is_used_with_redis_and_nothing_needs_it_without(tmp_path):
+    """Which way a build goes, from the environment alone; the worker knows the one task by name."""
     from dashboard import jobs
 
-    local = jobs.background_callback_manager({"EQUITY_ATLAS_JOBS_DIR": str(tmp_path)})
-    assert isinstance(local, dash.DiskcacheManager) and not isinstance(local, dash.CeleryManager)
-    assert local.handle.directory.startswith(str(tmp_path))
-    assert jobs.background_callback_manager({"EQUITY_ATLAS_JOBS_DIR": str(tmp_path)}) is local  # one per process
+    assert jobs.redis_url({"EQUITY_ATLAS_JOBS_DIR": str(tmp_path)}) == ""
     try:
         import celery  # noqa: F401
     except ImportError:
         need(False, "celery is not installed (pip install -e '.[scale]')")
-    remote = jobs.background_callback_manager({"REDIS_URL": "redis://127.0.0.1:1/3"})
-    assert isinstance(remote, dash.CeleryManager)
-    assert remote.handle.conf.broker_url == remote.handle.conf.result_backend == "redis://127.0.0.1:1/3"
-    key = remote.build_cache_key(len, [1, None, "E08000026", "2022-23"], [], None)
-    assert key.startswith(jobs.KEY_PREFIX)
-    assert key != remote.build_cache_key(len, [1, None, "E08000026", "2022-23"], [], None)  # one per click
+    remote = jobs.celery_for("redis://127.0.0.1:1/3")
+    assert remote.conf.broker_url == remote.conf.result_backend == "redis://127.0.0.1:1/3"
+    assert jobs.TASK_NAME in remote.tasks
+    assert jobs.celery_for("redis://127.0.0.1:1/3") is remote  # one per process
 
 
-def test_local_jobs_are_bounded_across_processes(tmp_path):
-    """Without Redis each job is its own process: the bound on concurrent exports must hold across them."""
+def test_local_builds_are_bounded_across_processes(tmp_path):
+    """Builds run in the web workers' own threads: the bound on them must hold across worker processes."""
     from dashboard import jobs
     from dashboard.security import ExportsBusy
 
@@ -388,78 +328,37 @@ def test_local_jobs_are_bounded_across_processes(tmp_path):
            "EQUITY_ATLAS_EXPORT_WAIT_SECONDS": "0.3"}
     other = [sys.executable, "-c",
              "import os, sys\nfrom dashboard import jobs\nfrom dashboard.security import ExportsBusy\n"
-             "try:\n    with jobs.job_slot(os.environ): print('got a slot')\n"
+             "try:\n    with jobs.machine_slot(os.environ): print('got a slot')\n"
              "except ExportsBusy: print('busy')\n"]
     sub_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | env  # local mode in the other too
-    with jobs.job_slot(env):
+    with jobs.machine_slot(env):
         held = subprocess.run(other, env=sub_env, capture_output=True, text=True, timeout=60)
-        with pytest.raises(ExportsBusy), jobs.job_slot(env):
+        with pytest.raises(ExportsBusy), jobs.machine_slot(env):
             pass
     assert held.stdout.strip() == "busy", held.stderr
     free = subprocess.run(other, env=sub_env, capture_output=True, text=True, timeout=60)
     assert free.stdout.strip() == "got a slot", free.stderr
 
 
-def test_a_briefing_no_worker_takes_can_be_cancelled(redis_url):
-    """REDIS_URL set but no worker on its queue: the job waits, and the page's Cancel ends the wait.
-
-    Celery's own terminate reaches only workers, so without RedisJobs.terminate_job marking the job
-    revoked it would stay PENDING and every poll would say "still running" for ever.
-    """
-    import redis
-
-    lonely = redis_url.rsplit("/", 1)[0] + "/1"  # the workers above consume database 0's queue only
-    process, url = start_app(lonely)
-    try:
-        body = briefing_request("E08000026", latest_year())
-        queued = post_callback(url, body)
-        assert queued is not None and set(queued) >= {"cacheKey", "job"}, queued
-        poll, query = poll_request(body, queued)
-        for _ in range(3):
-            waiting = post_callback(url, poll, query)
-            assert waiting is not None and "response" not in waiting, "no worker exists, yet the job finished"
-            time.sleep(0.3)
-
-        # What the page sends when Cancel is clicked: the cancel callback, naming the job to stop.
-        cancel = {"output": "area-cancel.id", "outputs": {"id": "area-cancel", "property": "id"},
-                  "inputs": [{"id": "area-cancel", "property": "n_clicks", "value": 1}], "state": [],
-                  "changedPropIds": ["area-cancel.n_clicks"]}
-        post_callback(url, cancel, "?" + urllib.parse.urlencode({"cancelJob": queued["job"]}))
-        meta = redis.Redis.from_url(lonely).get(f"equity-atlas:jobs:celery-task-meta-{queued['job']}")
-        assert meta is not None and json.loads(meta)["status"] == "REVOKED", meta
-        # The next poll ends the wait (204: no update), so the page re-enables its buttons.
-        assert post_callback(url, poll, query) is None
-    finally:
-        stop(process)
-
-
-def test_a_job_left_in_the_queue_too_long_is_dropped_not_run(redis_url):
-    """A worker started after the job's queue time has passed marks it expired instead of making a briefing
-    nobody is waiting for, and the page polling it stops (204)."""
-    import redis
-
+def test_a_job_no_worker_takes_is_answered_busy_and_later_dropped_not_run(redis_url):
+    """No worker on the queue: the download is answered 503 with Retry-After once the wait is over (not a
+    page polling for ever), and a worker started after the job's queue time drops it instead of building a
+    briefing nobody is waiting for."""
     queue = redis_url.rsplit("/", 1)[0] + "/2"  # a database of its own, no worker on it yet
-    process, url = start_app(queue, {"EQUITY_ATLAS_JOB_QUEUE_SECONDS": "1"})
+    process, url = start_app(queue, {"EQUITY_ATLAS_JOB_QUEUE_SECONDS": "1", "EQUITY_ATLAS_JOB_SECONDS": "2"})
     worker = None
     try:
-        body = briefing_request("E08000026", latest_year())
-        queued = post_callback(url, body)
-        assert queued is not None and "job" in queued, queued
-        time.sleep(1.5)
+        started = time.monotonic()
+        status, headers, body = get(f"{url}/download/briefing/E08000026.pdf?year={latest_year()}")
+        assert status == 503 and headers["Retry-After"].isdigit(), (status, body[:300])
+        assert b"try again" in body and time.monotonic() - started < 30
         worker, worker_log = start_worker(queue)
-        meta_key = f"equity-atlas:jobs:celery-task-meta-{queued['job']}"
-        client = redis.Redis.from_url(queue)
         deadline = time.time() + 60
-        while client.get(meta_key) is None:
+        while "Discarding revoked task" not in worker_log.read_text(errors="replace"):
             if time.time() > deadline:
                 pytest.fail(f"the worker never dealt with the queued job:\n{worker_log.read_text()[-3000:]}")
             time.sleep(0.3)
-        meta = json.loads(client.get(meta_key))
-        assert meta["status"] == "REVOKED" and "expired" in json.dumps(meta["result"]), meta
-        assert "Discarding revoked task: " in worker_log.read_text(errors="replace")
-        assert f"[{queued['job']}] succeeded" not in worker_log.read_text(errors="replace")
-        poll, query = poll_request(body, queued)
-        assert post_callback(url, poll, query) is None
+        assert "succeeded" not in worker_log.read_text(errors="replace")
     finally:
         if worker is not None:
             stop(worker)

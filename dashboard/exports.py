@@ -1,0 +1,116 @@
+"""An area's briefing (PDF) and pack (ZIP): what they hold, built from the same functions as its page.
+
+No Dash and no Flask here: dashboard/jobs.py decides where and when one is built (bounded, cached) and
+dashboard/export_routes.py serves them as plain GET downloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dashboard import briefing, config, downloads
+from dashboard.data import profiles
+from dashboard.metrics import REGISTRY
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of download: its file extension and media type."""
+
+    extension: str
+    mimetype: str
+    label: str
+
+
+KINDS = {
+    "briefing": Kind("pdf", "application/pdf", "Download briefing (PDF)"),
+    "pack": Kind("zip", "application/zip", "Download pack (ZIP)"),
+}
+
+BRIEFING_HEADLINE = ["registered_patients", "payments_per_weighted_patient",
+                     "payments_per_weighted_patient_excl_prescribing", "share_patients_dispensing",
+                     "practice_imd_score", "life_expectancy_female", "life_expectancy_male"]
+
+BRIEFING_SOURCES = [
+    "NHS Payments to General Practice, England (NHS England), 2014-15 onwards",
+    "OHID Fingertips: practice deprivation (93553), life expectancy (90366), healthy life expectancy (90362), "
+    "inequality in life expectancy",
+    "Practice life expectancy estimates (Health Equity Evidence Centre, from OHID MSOA data)",
+    "English Indices of Deprivation 2019 (MHCLG); ONS boundaries and lookups; OS Code-Point Open (2014)",
+    "Marmot Places: compiled by Equity Atlas from public sources; full list and methods at /about",
+]
+
+
+def download_path(kind: str, code: str, year: str) -> str:
+    """The link a page gives for a download: plain GET, so it can be shared, cached and retried."""
+    from urllib.parse import quote, urlencode
+
+    return f"/download/{kind}/{quote(code, safe=':')}.{KINDS[kind].extension}?{urlencode({'year': year})}"
+
+
+def briefing_materials(atlas, code: str, year: str) -> dict:
+    """Everything a briefing or pack holds, computed from the same functions as the page."""
+    from dashboard.figures import print_charts
+
+    data = profiles.profile(atlas, code, year)
+    practices = profiles.area_practices(atlas, code, year)
+    pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
+    trend = profiles.trend(atlas, code)
+    level = data["level"]
+    geo = atlas.folder / "geo" / f"{'region' if level == 'country' else level}.geojson"
+    charts = {
+        "map": print_charts.area_map(geo, code, practices, f"{data['name']}: practices"),
+        "payments-by-deprivation": print_charts.quintile_bars(
+            pay_table, "payments_per_weighted_patient", "Payments per weighted patient by deprivation fifth"),
+        "life-expectancy-by-deprivation": print_charts.quintile_bars(
+            le_table, "life_expectancy_female", "Female life expectancy by deprivation fifth"),
+        "trend": print_charts.trend_lines(trend, data["name"], "payments_per_weighted_patient",
+                                          "Payments per weighted patient, every year"),
+    }
+    rows = [(REGISTRY[m].label, REGISTRY[m].format(data["values"][m]), REGISTRY[m].format(data["england"][m]))
+            for m in BRIEFING_HEADLINE]
+    sentences = briefing.briefing_sentences(data["name"], year, data["values"], data["england"], pay_table)
+    pdf = briefing.briefing_pdf(
+        area_name=data["name"], area_code=code, year=year, headline_rows=rows, sentences=sentences,
+        chart_pngs=[("Payments per weighted patient by deprivation fifth of the area's patients",
+                     charts["payments-by-deprivation"][0]),
+                    ("Payments per weighted patient every year, against England", charts["trend"][0])],
+        map_png=charts["map"][0], sources=BRIEFING_SOURCES, attribution=config.OGL_ATTRIBUTION,
+        made_on=date.today())
+    provenance = downloads.provenance_lines(
+        [f"Area: {data['name']} ({code})", f"Year: {year}"], datetime.now(), atlas.manifest)
+    table = downloads.practice_table(atlas, practices)
+    columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
+    csvs = {
+        "practices.csv": downloads.practices_csv(table, columns, provenance),
+        "payments-by-deprivation.csv": downloads.table_csv(pay_table, provenance),
+        "life-expectancy-by-deprivation.csv": downloads.table_csv(le_table, provenance),
+        "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England (reference)"}),
+                                         provenance),
+    }
+    return {"data": data, "pdf": pdf, "charts": charts, "csvs": csvs, "sentences": sentences}
+
+
+def filename(atlas, kind: str, code: str, year: str) -> str:
+    name = atlas.area(code)["name"]
+    return downloads.safe_filename(f"equity-atlas-{name}-{year}-{kind}", KINDS[kind].extension)
+
+
+def build(atlas, kind: str, code: str, year: str) -> bytes:
+    """The file's bytes. Callers have checked kind, code and year against the Atlas."""
+    materials = briefing_materials(atlas, code, year)
+    if kind == "briefing":
+        return materials["pdf"]
+    name = materials["data"]["name"]
+    readme_files = [("briefing.pdf", "one- or two-page briefing")]
+    readme_files += [(f"{k}.png", "chart") for k in materials["charts"]]
+    readme_files += [(f"{k}.svg", "chart, scalable") for k in materials["charts"]]
+    readme_files += [(k, "data behind the charts, with sources in its header") for k in materials["csvs"]]
+    readme = briefing.pack_readme(
+        name, year, readme_files, config.OGL_ATTRIBUTION,
+        f"Equity Atlas ({year} data), {name} briefing pack, made {date.today():%d %B %Y}. "
+        "Data: NHS England, OHID, ONS, MHCLG; Open Government Licence v3.0.")
+    return briefing.pack_zip(pdf=materials["pdf"], pngs={k: v[0] for k, v in materials["charts"].items()},
+                             svgs={k: v[1] for k, v in materials["charts"].items()}, csvs=materials["csvs"],
+                             readme=readme)
