@@ -78,7 +78,7 @@ def _percent_of(difference: float, reference: float) -> str:
 def _payment_sentence(area_name: str, year: str, area: float | None, england: float | None) -> str:
     if area is None:
         return ""
-    said = f"In {year}, practices in {area_name} received {_money(area)} per weighted patient"
+    said = f"In {year}, practices in {area_name} received {_money(area)} {metrics.REGISTRY[PAYMENT].per}"
     if england is None:
         return f"{said}."
     difference = area - england
@@ -103,11 +103,11 @@ def _gap_sentence(area_name: str, table: pd.DataFrame | None) -> str:
     who = f"In {area_name}, practices serving the most deprived fifth of the area's patients"
     difference = most - least
     if _money(abs(difference)) == _money(0):
-        return (f"{who} received {_money(most)} per weighted patient, the same as those serving the "
+        return (f"{who} received {_money(most)} {metrics.REGISTRY[PAYMENT].per}, the same as those serving the "
                 f"least deprived fifth.")
     word = "more" if difference > 0 else "less"
     share = f" ({_percent_of(difference, least)})" if least else ""
-    return (f"{who} received {_money(abs(difference))}{share} {word} per weighted patient than those "
+    return (f"{who} received {_money(abs(difference))}{share} {word} {metrics.REGISTRY[PAYMENT].per} than those "
             f"serving the least deprived fifth ({_money(most)} against {_money(least)}).")
 
 

@@ -6,7 +6,6 @@ the same definition gives the same number wherever it is shown. Adding a metric 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,19 +20,55 @@ SUMMED = [
 
 
 @dataclass(frozen=True)
+class Denominator:
+    """What a "per patient" measure divides by, said the same way in every hover, sentence and table."""
+
+    id: str
+    sum: str  # the group sum it reads
+    noun: str  # "weighted patient": reads after "per"
+    definition: str
+
+
+DENOMINATORS: dict[str, Denominator] = {d.id: d for d in (
+    Denominator("registered", "registered_patients__listed", "registered patient",
+                "Patients on the practice's list (last known figure in the year; from 2023-24 the year's average)."),
+    Denominator("weighted", "weighted_patients__listed", "weighted patient",
+                "Registered patients weighted by the Carr-Hill formula (age, sex, additional needs, list turnover, "
+                "rurality and staff costs; it has no direct deprivation term), as used to share the global sum."),
+    Denominator("dispensing", "dispensing_patients__listed", "patient of a dispensing practice",
+                "Registered patients of dispensing practices. The file does not say how many of them each practice "
+                "dispenses to (only those living far from a pharmacy may be), so this is the widest possible base."),
+)}
+
+
+@dataclass(frozen=True)
 class Metric:
+    """One measure, declared: what it reads, what it divides by, which way is better, what a gap is to."""
+
     id: str
     label: str
     unit: str  # "£", "£ per patient", "%", "years", "score", "count"
     formula: str
     description: str
     compute: callable = field(repr=False, compare=False)
+    reads: tuple[str, ...] = ()  # the group sums compute() reads (a gap metric also reads its base's)
+    denominator: str | None = None  # a DENOMINATORS id for "per patient" measures
     decimals: int = 0
     caveat: str = ""
-    higher_is: str = ""  # "better", "worse" or "" (neutral)
+    higher_is: str = ""  # "better", "worse" or "" (neutral): colour direction of gap maps, and wording
+    gap_to: str | None = None  # a gap measure: the base metric it compares with England's value of
 
     def format(self, value) -> str:
         return format_value(value, self.unit, self.decimals)
+
+    @property
+    def per(self) -> str:
+        """'per weighted patient', or '' for a measure with no denominator."""
+        return f"per {DENOMINATORS[self.denominator].noun}" if self.denominator else ""
+
+    @property
+    def direction_note(self) -> str:
+        return {"better": "higher is better", "worse": "higher is worse"}.get(self.higher_is, "")
 
 
 def format_value(value, unit: str, decimals: int = 0) -> str:
@@ -68,16 +103,29 @@ def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
         return (numerator / denominator).where(denominator > 0)
 
 
-def per_patient(money: str, patients: str, less: str | None = None):
-    """Pounds per patient over practices that had patients: closed practices would dilute it."""
+def per_patient(money: str, denominator: str, less: str | None = None) -> dict:
+    """Pounds per patient over practices that had patients (closed practices would dilute it): the
+    formula and the sums it reads, declared together."""
+    top = [f"{money}__listed"] + ([f"{less}__listed"] if less else [])
+    bottom = DENOMINATORS[denominator].sum
+
     def compute(s: pd.DataFrame) -> pd.Series:
-        top = s[f"{money}__listed"] - (s[f"{less}__listed"] if less else 0)
-        return ratio(top, s[f"{patients}__listed"])
-    return compute
+        return ratio(s[top[0]] - (s[top[1]] if less else 0), s[bottom])
+
+    return {"compute": compute, "reads": (*top, bottom), "denominator": denominator}
 
 
-def weighted_mean(column: str):
-    return lambda s: ratio(s[f"{column}__wsum"], s[f"{column}__weight"])
+def weighted_mean(column: str) -> dict:
+    numerator, weight = f"{column}__wsum", f"{column}__weight"
+    return {"compute": lambda s: ratio(s[numerator], s[weight]), "reads": (numerator, weight)}
+
+
+def total_of(column: str) -> dict:
+    return {"compute": lambda s: s[column], "reads": (column,)}
+
+
+def share_of(part: str, whole: str) -> dict:
+    return {"compute": lambda s: 100 * ratio(s[part], s[whole]), "reads": (part, whole)}
 
 
 REGISTRY: dict[str, Metric] = {}
@@ -88,83 +136,91 @@ def register(metric: Metric) -> Metric:
     return metric
 
 
-for base, base_label in (("registered", "registered"), ("weighted", "weighted")):
-    patients = f"{base}_patients"
+for base in ("registered", "weighted"):
+    noun = DENOMINATORS[base].noun
     register(Metric(
-        f"payments_per_{base}_patient", f"Payments per {base_label} patient", "£ per patient",
-        f"Total NHS payments to general practice ÷ {base_label} patients",
-        f"Money paid to practices in the year divided by their {base_label} list size"
+        f"payments_per_{base}_patient", f"Payments per {noun}", "£ per patient",
+        f"Total NHS payments to general practice ÷ {noun}s",
+        f"Money paid to practices in the year divided by their {base} list size"
         + (" (weighted by the Carr-Hill formula for age, sex, need and rurality)" if base == "weighted" else "")
         + ". Excludes COVID and PCN payments, which are published separately.",
-        per_patient("total_payments", patients), decimals=2))
+        **per_patient("total_payments", base), decimals=2))
     register(Metric(
         f"payments_per_{base}_patient_excl_prescribing",
-        f"Payments per {base_label} patient, excluding prescribing and dispensing", "£ per patient",
-        f"(Total NHS payments − prescribing fees − dispensing fees − drug reimbursement) ÷ {base_label} patients",
+        f"Payments per {noun}, excluding prescribing and dispensing", "£ per patient",
+        f"(Total NHS payments − prescribing fees − dispensing fees − drug reimbursement) ÷ {noun}s",
         "Leaves out the money dispensing practices receive for supplying medicines, which is not paid "
         "for general medical services and inflates dispensing (mostly rural) practices.",
-        per_patient("total_payments", patients, less="pay_prescribing_dispensing"), decimals=2))
+        **per_patient("total_payments", base, less="pay_prescribing_dispensing"), decimals=2))
     register(Metric(
         f"payments_per_{base}_patient_incl_covid_pcn",
-        f"Payments per {base_label} patient, including COVID and PCN payments", "£ per patient",
-        f"Total NHS payments including COVID and PCN payments ÷ {base_label} patients",
+        f"Payments per {noun}, including COVID and PCN payments", "£ per patient",
+        f"Total NHS payments including COVID and PCN payments ÷ {noun}s",
         "Adds COVID vaccination and support payments and Primary Care Network payments routed via the "
         "practice (published from 2020-21; equal to the total in earlier years).",
-        per_patient("total_incl_covid_pcn", patients), decimals=2))
+        **per_patient("total_incl_covid_pcn", base), decimals=2))
     register(Metric(
         f"payments_per_{base}_patient_incl_covid_pcn_excl_prescribing",
-        f"Payments per {base_label} patient, including COVID and PCN, excluding prescribing and dispensing",
+        f"Payments per {noun}, including COVID and PCN, excluding prescribing and dispensing",
         "£ per patient",
-        f"(Total including COVID and PCN − prescribing and dispensing payments) ÷ {base_label} patients",
+        f"(Total including COVID and PCN − prescribing and dispensing payments) ÷ {noun}s",
         "Everything paid to the practice except the money for supplying medicines.",
-        per_patient("total_incl_covid_pcn", patients, less="pay_prescribing_dispensing"), decimals=2))
+        **per_patient("total_incl_covid_pcn", base, less="pay_prescribing_dispensing"), decimals=2))
 
+register(Metric(
+    "dispensing_fees_per_dispensing_practice_patient", "Dispensing fees per patient of a dispensing practice",
+    "£ per patient", "Dispensing fee payments of dispensing practices ÷ their registered patients",
+    "The fee paid for dispensing medicines (not the cost of the drugs), spread over everyone registered with "
+    "the dispensing practices of the group; non-dispensing practices are left out of both sides.",
+    **per_patient("pay_dispensing_fee_dispensing", "dispensing"), decimals=2,
+    caveat="Only some of a dispensing practice's patients are dispensed to; the file does not say how many."))
 register(Metric("total_payments", "Total payments", "£", "Sum of total NHS payments to general practice",
                 "All payments to the practices in the area in the year, excluding COVID and PCN payments.",
-                lambda s: s["total_payments"]))
+                **total_of("total_payments")))
 register(Metric("total_payments_incl_covid_pcn", "Total payments including COVID and PCN", "£",
                 "Sum of total NHS payments including COVID and PCN payments",
                 "All payments including COVID and Primary Care Network payments.",
-                lambda s: s["total_incl_covid_pcn"]))
+                **total_of("total_incl_covid_pcn")))
 register(Metric("prescribing_dispensing_payments", "Prescribing and dispensing payments", "£",
                 "Prescribing fees + dispensing fees + reimbursement of drugs",
                 "Money for supplying medicines; almost all goes to dispensing practices.",
-                lambda s: s["pay_prescribing_dispensing"]))
+                **total_of("pay_prescribing_dispensing")))
 register(Metric("practices", "Practices", "count", "Number of practices in the payments file",
                 "Every practice listed for the year, including practices that opened or closed during it.",
-                lambda s: s["practices"]))
+                **total_of("practices")))
 register(Metric("registered_patients", "Registered patients", "count", "Sum of registered patients",
-                "Patients on practice lists (last known figure in the year).",
-                lambda s: s["registered_patients"]))
+                "Patients on practice lists (last known figure in the year; from 2023-24 the year's average).",
+                **total_of("registered_patients")))
 register(Metric("share_practices_dispensing", "Share of practices that dispense", "%",
                 "Dispensing practices ÷ practices with known status × 100",
                 "Dispensing practices supply medicines themselves, usually where no pharmacy is near.",
-                lambda s: 100 * ratio(s["dispensing_practices"], s["known_status_practices"]), decimals=1,
+                **share_of("dispensing_practices", "known_status_practices"), decimals=1,
                 caveat="Dispensing status is unknown for some practices, mostly those that closed."))
 register(Metric("share_patients_dispensing", "Share of patients in dispensing practices", "%",
                 "Registered patients of dispensing practices ÷ patients of practices with known status × 100",
                 "How much of the population is served by a dispensing practice.",
-                lambda s: 100 * ratio(s["dispensing_patients"], s["known_status_patients"]), decimals=1))
+                **share_of("dispensing_patients", "known_status_patients"), decimals=1))
 register(Metric("practice_imd_score", "Deprivation of practice populations (IMD score)", "score",
                 "Σ(practice IMD score × registered patients) ÷ Σ(registered patients with a score)",
                 "Average Index of Multiple Deprivation score of the practices' patients (higher is more "
                 "deprived), from OHID Fingertips indicator 93553, IMD 2019 edition where available.",
-                weighted_mean("imd_score"), decimals=1, higher_is="worse",
+                **weighted_mean("imd_score"), decimals=1, higher_is="worse",
                 caveat="IMD 2019 scores; practices without a 2019 value use IMD 2015, then IMD 2010 (about 0.1% of "
                         "patients across all years)."))
 for sex in ("female", "male"):
     register(Metric(f"life_expectancy_{sex}", f"Life expectancy, {sex}", "years",
                     f"Σ(practice {sex} life expectancy × registered patients) ÷ Σ(registered patients with a value)",
                     f"Life expectancy at birth of the practices' {sex} patients, estimated from where they live.",
-                    weighted_mean(f"life_expectancy_{sex}"), decimals=1, higher_is="better",
+                    **weighted_mean(f"life_expectancy_{sex}"), decimals=1, higher_is="better",
                     caveat="A derived estimate (HEEC, from OHID MSOA data), latest period up to 2020."))
     register(Metric(f"life_expectancy_gap_{sex}", f"Life expectancy gap to England, {sex}", "years",
                     f"Area {sex} life expectancy − England {sex} life expectancy (same method)",
                     "Negative means shorter lives than England as a whole.",
-                    weighted_mean(f"life_expectancy_{sex}"), decimals=1, higher_is="better",
+                    **weighted_mean(f"life_expectancy_{sex}"), decimals=1, higher_is="better",
+                    gap_to=f"life_expectancy_{sex}",
                     caveat="Computed against England from the same practice estimates."))
 
-GAP_METRICS = {"life_expectancy_gap_female": "life_expectancy_female", "life_expectancy_gap_male": "life_expectancy_male"}
+GAP_METRICS = {m.id: m.gap_to for m in REGISTRY.values() if m.gap_to}
 WEIGHTED = ["imd_score", "life_expectancy_female", "life_expectancy_male"]
 MAP_DEFAULT = "payments_per_weighted_patient"
 
@@ -185,6 +241,10 @@ def derived_columns(practices: pd.DataFrame) -> dict[str, np.ndarray]:
     for column in ("total_payments", "total_incl_covid_pcn", "pay_prescribing_dispensing", "registered_patients",
                    "weighted_patients"):
         columns[f"{column}__listed"] = np.where(listed, practices[column].to_numpy(dtype=float), 0.0)
+    dispensing_fee = practices["pay_dispensing_fee"].to_numpy(dtype=float, na_value=np.nan)
+    columns["pay_dispensing_fee_dispensing__listed"] = np.where(
+        listed & dispensing & ~np.isnan(dispensing_fee), dispensing_fee, 0.0)
+    columns["dispensing_patients__listed"] = np.where(listed & dispensing, registered, 0.0)
     columns["practices"] = np.ones(len(practices))
     columns["dispensing_practices"] = dispensing.astype(float)
     columns["known_status_practices"] = known.astype(float)
@@ -285,30 +345,15 @@ def group_sums(practices: pd.DataFrame, by, metric_ids=None) -> pd.DataFrame:
     return pd.DataFrame(sums, index=index, columns=names)
 
 
-class _ReadRecorder:
-    """Stands in for a sums frame and notes which sums a metric's formula reads."""
-
-    def __init__(self):
-        self.read: list[str] = []
-
-    def __getitem__(self, name: str) -> pd.Series:
-        self.read.append(name)
-        return pd.Series([1.0])
-
-
-@functools.cache
-def _sums_read_by(metric_id: str) -> tuple[str, ...]:
-    recorder = _ReadRecorder()
-    REGISTRY[metric_id].compute(recorder)
-    return tuple(recorder.read)
-
-
 def sums_needed(*metric_ids: str) -> set[str]:
-    """The sums these metrics' formulas read, found by running each formula once on a recorder, so a new
-    metric needs no list of its inputs kept beside it. The practice and patient counts always come along."""
+    """The sums these metrics read, as each declares (a gap metric's base's too). The practice and patient
+    counts always come along."""
     needed = {"practices", "registered_patients"}
     for metric_id in metric_ids:
-        needed.update(_sums_read_by(metric_id))
+        metric = REGISTRY[metric_id]
+        needed.update(metric.reads)
+        if metric.gap_to:
+            needed.update(REGISTRY[metric.gap_to].reads)
     return needed
 
 

@@ -117,8 +117,7 @@ def _gap_sentence(metric: metrics.Metric, part: str, most: float, size: float, p
     who = f"serving the most deprived {part} of patients"
     if metric.unit == "£ per patient":
         lead = f"{qualifier[0].upper()}{qualifier[1:]}, practices" if qualifier else "Practices"
-        patient = "weighted" if "weighted" in metric.id else "registered"
-        said = f"{lead} {who} received {metric.format(most)} per {patient} patient"
+        said = f"{lead} {who} received {metric.format(most)} {metric.per}"
         more, less, than = "more", "less", "those"
     else:
         name = f"{qualifier} {head[0].lower()}{head[1:]}" if qualifier else f"{head[0].lower()}{head[1:]}"

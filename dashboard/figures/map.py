@@ -87,7 +87,7 @@ def choropleth_map(level: str, codes: Sequence[str], values: Sequence[float], na
     metric = _metric(metric)
     codes, names = [str(c) for c in codes], [str(n) for n in names]
     z = z_values(values, metric)
-    scale = palette.DIVERGING if metric.id in metrics.GAP_METRICS else palette.SEQUENTIAL
+    scale = palette.colour_scale(metric)
     area = go.Choroplethmap(
         geojson=geojson_url, featureidkey="id", locations=codes, z=z, text=names,
         colorscale=scale, **colour_range(values, metric),
@@ -187,7 +187,7 @@ def area_values(level: str, codes: Sequence[str], values: Sequence[float], names
         "locations": [str(c) for c in codes],
         "z": z_values(values, metric),
         "text": [str(n) for n in names],
-        "colorscale": palette.DIVERGING if metric.id in metrics.GAP_METRICS else palette.SEQUENTIAL,
+        "colorscale": palette.colour_scale(metric),
         **{"zmin": None, "zmax": None, "zmid": None, **colour_range(values, metric)},
         "colorbar_title": _colourbar_title(metric, year),  # nested: colorbar.title.text
         "hovertemplate": f"<b>%{{text}}</b> (%{{location}})<br>{palette.hover_value(metric.id, 'z')} in {year}"

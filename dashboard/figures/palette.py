@@ -120,7 +120,7 @@ def hover_value(metric_id: str | None, variable: str = "y") -> str:
     metric = metric_of(metric_id)
     unit, decimals = metric.unit, metric.decimals
     if unit == "£ per patient":
-        return f"£%{{{variable}:,.2f}} per {'weighted' if 'weighted' in metric.id else 'registered'} patient"
+        return f"£%{{{variable}:,.2f}} {metric.per}"
     if unit == "£":
         return f"£%{{{variable}:,.0f}}"
     if unit == "%":
@@ -130,6 +130,16 @@ def hover_value(metric_id: str | None, variable: str = "y") -> str:
     if unit == "count":
         return f"%{{{variable}:,.0f}}"
     return f"%{{{variable}:,.{decimals}f}}"
+
+
+def colour_scale(metric: metrics.Metric):
+    """Cividis (low navy to high yellow) for levels; for a gap, diverging with its worse side orange and its
+    better side blue, as the metric declares (higher_is), so "worse than England" always looks the same."""
+    if not metric.gap_to:
+        return SEQUENTIAL
+    if metric.higher_is == "worse":
+        return [[1 - stop, colour] for stop, colour in reversed(DIVERGING)]
+    return DIVERGING
 
 
 def band_labels(n_bands: int) -> list[str]:

@@ -14,7 +14,7 @@ from dash import dcc, html
 
 from dashboard import config
 from dashboard.data.query import CONTRACTS, DISPENSING, RURALITY, load_atlas
-from dashboard.metrics import MAP_DEFAULT, REGISTRY
+from dashboard.metrics import DENOMINATORS, MAP_DEFAULT, REGISTRY
 from dashboard.pages import route
 from dashboard.state import BANDS, LEVELS, SIZE_KEYS
 
@@ -94,11 +94,17 @@ def read_coverage(folder: Path) -> list[dict]:
 
 # --- sections --------------------------------------------------------------------------------------------
 def measures_table() -> html.Div:
-    rows = [[m.label, m.unit, m.formula, m.description, m.caveat or "—", html.Code(m.id)]
+    rows = [[m.label, m.unit, m.formula, m.description, DENOMINATORS[m.denominator].noun if m.denominator else "—",
+             m.direction_note or "—", m.caveat or "—", html.Code(m.id)]
             for m in REGISTRY.values()]
-    return table(f"{len(rows)} measures, each computed from sums over the practices in a group",
-                 ["Measure", "Unit", "Formula", "What it means", "Caveat", "ID (for links)"], rows,
-                 table_id="about-measures")
+    return html.Div([
+        table(f"{len(rows)} measures, each computed from sums over the practices in a group",
+              ["Measure", "Unit", "Formula", "What it means", "Per", "Direction", "Caveat", "ID (for links)"], rows,
+              table_id="about-measures"),
+        table("What a per-patient measure divides by",
+              ["Per", "Definition"], [[d.noun, d.definition] for d in DENOMINATORS.values()],
+              table_id="about-denominators"),
+    ])
 
 
 def deprivation_section(atlas, latest: pd.DataFrame) -> list:

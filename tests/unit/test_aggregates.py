@@ -40,6 +40,7 @@ def practice(code, quintile, dispensing, registered, weighted, total, covid=0.0,
            "life_expectancy_female": le_female if le_female is not None else np.nan,
            "life_expectancy_male": np.nan, "lon": lon, "lat": lat}
     row.update({column: share * total for column, share in SPLIT.items()})
+    row["pay_dispensing_fee"] = 0.04 * total if dispensing == "Yes" else 0.0
     return row
 
 

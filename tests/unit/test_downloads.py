@@ -133,7 +133,7 @@ def test_practice_table_per_patient_values():
         "registered_patients": [1000.0, 0.0, 400.0], "weighted_patients": [800.0, 50.0, 500.0],
         "total_payments": [150_000.0, 20_000.0, 60_000.0],
     })
-    for column in ("total_incl_covid_pcn", "pay_prescribing_dispensing", "pay_core", "pay_qof", "pay_enhanced",
+    for column in ("total_incl_covid_pcn", "pay_prescribing_dispensing", "pay_dispensing_fee", "pay_core", "pay_qof", "pay_enhanced",
                    "pay_premises", "pay_other", "pay_covid", "pay_pcn"):
         practices[column] = 0.0
     for column in ("imd_score", "life_expectancy_female", "life_expectancy_male"):

@@ -38,7 +38,7 @@ def practices(rows) -> pd.DataFrame:
             "registered_patients": float(registered), "weighted_patients": float(weighted),
             "total_payments": float(total), "total_incl_covid_pcn": float(total),
             "pay_core": 0.7 * total, "pay_qof": 0.1 * total, "pay_enhanced": 0.1 * total, "pay_premises": 0.0,
-            "pay_prescribing_dispensing": 0.1 * total, "pay_other": 0.0, "pay_covid": 0.0, "pay_pcn": 0.0,
+            "pay_prescribing_dispensing": 0.1 * total, "pay_dispensing_fee": 0.04 * total, "pay_other": 0.0, "pay_covid": 0.0, "pay_pcn": 0.0,
             "imd_quintile": quintile, "imd_decile": None if quintile is None else 2 * quintile,
             "imd_score": imd, "life_expectancy_female": np.nan, "life_expectancy_male": np.nan,
             "lon": -1.5, "lat": 52.5})

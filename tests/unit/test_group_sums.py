@@ -22,6 +22,7 @@ def practices(n: int = 400, seed: int = 7) -> pd.DataFrame:
         "imd_score": np.where(rng.random(n) < 0.1, np.nan, rng.random(n) * 60),
         "life_expectancy_female": rng.random(n) * 10 + 78,
         "life_expectancy_male": rng.random(n) * 10 + 74,
+        "pay_dispensing_fee": np.where(rng.random(n) < 0.05, np.nan, rng.random(n) * 1e5),
     })
     for column in metrics.SUMMED:
         if column not in frame:
@@ -71,7 +72,7 @@ def test_only_the_sums_a_metric_reads_give_the_same_values():
         pd.testing.assert_series_equal(full, lean, check_names=False)
 
 
-def test_sums_needed_reads_the_formula():
+def test_sums_needed_are_what_the_metric_declares():
     assert metrics.sums_needed("payments_per_weighted_patient") == {
         "practices", "registered_patients", "total_payments__listed", "weighted_patients__listed"}
     assert "imd_score__weight" in metrics.sums_needed("practice_imd_score")
