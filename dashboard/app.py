@@ -128,6 +128,9 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         Output("title-sink", "children"), Input("page-title", "data"))
 
     security.install(app)
+    from . import health
+
+    health.install(app.server, atlas)  # GET /healthz: a real query, 200 or 503
     from .cache import init_cache
 
     init_cache(app.server)  # in-process by default; shared Redis when REDIS_URL is set
