@@ -128,9 +128,6 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         Output("title-sink", "children"), Input("page-title", "data"))
 
     security.install(app)
-    from . import health
-
-    health.install(app.server, atlas)  # GET /healthz: a real query, 200 or 503
     from .cache import init_cache
 
     init_cache(app.server)  # in-process by default; shared Redis when REDIS_URL is set
@@ -146,6 +143,9 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
                                        max_age=86400)
         return response
 
+    from . import health
+
+    health.install(server, atlas)  # GET /healthz: a real query, 200 or 503
     try:
         from flask_compress import Compress
 
