@@ -143,6 +143,9 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
                                        max_age=86400)
         return response
 
+    from . import health
+
+    health.install(server, atlas)  # GET /healthz: a real query, 200 or 503
     try:
         from flask_compress import Compress
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import config
 from .errors import SourceDataError
+from .plausibility import ImplausibleChangeError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--raw-dir", type=Path, default=None, help="raw files (default: ../shared/data or "
                        "$EQUITY_ATLAS_RAW_DIR)")
     build.add_argument("--out-dir", type=Path, default=None, help="processed output (default: data/processed)")
+    build.add_argument("--accept-changes", action="store_true",
+                       help="swap in a build that fails a plausibility check (a real change, e.g. a revised "
+                       "publication); the manifest records what was accepted")
     summary = commands.add_parser("summary", help="national figures for a year")
     summary.add_argument("--year", default=None)
     summary.add_argument("--json", action="store_true")
@@ -32,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         from .build import build as run_build
 
         try:
-            run_build(raw_dir=args.raw_dir, out_dir=args.out_dir)
+            run_build(raw_dir=args.raw_dir, out_dir=args.out_dir, accept_changes=args.accept_changes)
+        except ImplausibleChangeError as exc:
+            print(f"build refused, previous data left untouched: {exc}", file=sys.stderr)
+            return 3
         except SourceDataError as exc:
             print(f"build stopped, previous data left untouched: {exc}", file=sys.stderr)
             return 2

@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import config
-from . import area_measures, geography, locations, marmot, payments, practice_measures, schemas
+from . import area_measures, geography, locations, marmot, payments, plausibility, practice_measures, schemas
 from .errors import SourceDataError
 from .fetch import sha256_file as sha256
 from .sources import SOURCES
@@ -279,8 +279,36 @@ def recover_interrupted_swap(target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def check_plausible(tables: dict, staging: Path, out_dir: Path, checks, accept_changes: bool, progress) -> None:
+    """Compare the staged build with the one in out_dir and the publication before anything is swapped.
+
+    Runs on the staged manifest, so input rows are counted exactly as the previous build counted them.
+    Accepted changes are written into the new manifest: whoever reads the data later can see what moved.
+    """
+    manifest_path = staging / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    previous_measures, previous_rows = plausibility.read_previous(out_dir)
+    if previous_measures is None:
+        progress("no readable previous build: checking against the publication only")
+    failures = plausibility.evaluate(plausibility.year_measures(tables["practices"]),
+                                     plausibility.input_rows(manifest), previous_measures, previous_rows, checks)
+    if not failures:
+        return
+    if not accept_changes:
+        raise plausibility.ImplausibleChangeError(failures)
+    for failure in failures:
+        progress(f"accepted change: {failure}")
+    manifest["accepted_changes"] = [str(failure) for failure in failures]
+    manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
 def build(raw_dir: Path | None = None, out_dir: Path | None = None, reference_dir: Path | None = None,
-          progress=print) -> dict:
+          progress=print, *, accept_changes: bool = False, checks=plausibility.CHECKS) -> dict:
+    """Build and swap in data/processed; raise SourceDataError, ValueError or ImplausibleChangeError instead.
+
+    `checks` defaults to every plausibility check; a folder that is not the publication (the test fixtures)
+    passes plausibility.AGAINST_PREVIOUS. `accept_changes` swaps in a build that fails them, recording why.
+    """
     raw_dir = Path(raw_dir or config.raw_dir())
     out_dir = Path(out_dir or config.processed_dir())
     reference_dir = Path(reference_dir or config.reference_dir())
@@ -293,6 +321,7 @@ def build(raw_dir: Path | None = None, out_dir: Path | None = None, reference_di
     staging.chmod(0o755)
     try:
         write_outputs(tables, staging, raw_dir, reference_dir)
+        check_plausible(tables, staging, out_dir, checks, accept_changes, progress)
         pause = float(os.environ.get("EQUITY_ATLAS_BUILD_PAUSE_BEFORE_SWAP", "0"))
         if pause:  # lets the fault tests kill a build while its outputs are half in place
             progress(f"pausing {pause}s before the swap")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SourceDataError, read_text_strict, to_number
+from .errors import SourceDataError, check_complete_rows, read_text_strict, to_number
 
 YEAR_IN_NAME = re.compile(r"(20\d\d)-(\d\d)")
 
@@ -139,6 +139,7 @@ def read_payments_file(path: Path) -> pd.DataFrame:
     path = Path(path)
     year = financial_year_from_name(path)
     text = read_text_strict(path)
+    check_complete_rows(text, path)
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SourceDataError, read_text_strict, to_number
+from .errors import SourceDataError, check_complete_rows, read_text_strict, to_number
 
 DEPRIVATION_FILE = Path("practice_deprivation/practice-imd-fingertips-93553.csv")
 LIFE_EXPECTANCY_FILE = Path("practice_life_expectancy/practice-life-expectancy.csv")
@@ -17,6 +17,7 @@ IMD_EDITIONS = (2019, 2015, 2010)
 
 def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
     text = read_text_strict(path)
+    check_complete_rows(text, path)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:

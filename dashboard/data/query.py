@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config, metrics
+from . import columns
 
 REQUIRED_FILES = ["practices.parquet", "areas.parquet", "area_indicators.parquet", "marmot_places.parquet",
                   "marmot_members.parquet", "manifest.json", "geo/la.geojson", "geo/icb.geojson",
@@ -52,9 +53,9 @@ class Atlas:
                     f"processed data file {self.folder / name} is missing; rebuild it with "
                     f"`python -m dashboard.data build`")
         # The derived sum columns ride along in the table, so every selection carries them (metrics.row_sums).
-        self.practices = metrics.with_derived_columns(self._read("practices.parquet", pd.read_parquet))
-        self.areas = self._read("areas.parquet", pd.read_parquet)
-        self.indicators = self._read("area_indicators.parquet", pd.read_parquet)
+        self.practices = metrics.with_derived_columns(self._read("practices.parquet", self._read_table))
+        self.areas = self._read("areas.parquet", self._read_table)
+        self.indicators = self._read("area_indicators.parquet", self._read_table)
         self.marmot_places = self._read("marmot_places.parquet", pd.read_parquet)
         self.marmot_members = self._read("marmot_members.parquet", pd.read_parquet)
         self.manifest = self._read("manifest.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
@@ -73,10 +74,26 @@ class Atlas:
         self.area_by_code = self.areas.set_index("code")
         self.marmot_by_la = self.marmot_members.groupby("la_code")["slug"].apply(list).to_dict()
 
+    @staticmethod
+    def _read_table(path: Path) -> pd.DataFrame:
+        """A parquet table whose columns and dtypes are what the schemas promise (columns.py says why only those).
+
+        Checked here, before anything uses the table, so a damaged file stops the app at start with its name
+        and column, rather than as a KeyError, or as a 500 on every explorer render after a healthy start.
+        """
+        frame = pd.read_parquet(path)
+        problems = columns.problems(path.name, frame)
+        if problems:
+            raise ProcessedDataError(f"processed data file {path}: {'; '.join(problems)}; rebuild it with "
+                                     f"`python -m dashboard.data build`")
+        return frame
+
     def _read(self, name: str, reader):
         path = self.folder / name
         try:
             return reader(path)
+        except ProcessedDataError:
+            raise
         except Exception as exc:  # a truncated file raises one of several arrow or json errors
             raise ProcessedDataError(
                 f"processed data file {path} is corrupt ({type(exc).__name__}: {str(exc)[:200]}); rebuild it "

@@ -7,6 +7,9 @@ from pandera.pandas import Check, Column, DataFrameSchema
 
 YEAR = r"^20\d\d-\d\d$"
 MONEY_TOTALS = ["total_payments", "total_incl_covid", "total_incl_pcn", "total_incl_covid_pcn"]
+# Payment lines the app sums (metrics.SUMMED) beyond the totals: declared so the app may rely on them.
+PAYMENT_LINES = ["pay_core", "pay_qof", "pay_enhanced", "pay_premises", "pay_prescribing_dispensing", "pay_other",
+                 "pay_covid", "pay_pcn"]
 
 PRACTICES = DataFrameSchema(
     {
@@ -20,11 +23,13 @@ PRACTICES = DataFrameSchema(
         "registered_patients": Column(float, Check.ge(0)),
         "weighted_patients": Column(float, Check.ge(0)),
         **{name: Column(float) for name in MONEY_TOTALS},
-        "pay_prescribing_dispensing": Column(float),
+        **{name: Column(float) for name in PAYMENT_LINES},
+        "size_band": Column(str),
         "location_quality": Column(str, Check.isin(["exact", "sector", "district", "none"])),
         "lon": Column(float, Check.in_range(-7, 2.1), nullable=True),
         "lat": Column(float, Check.in_range(49.8, 56), nullable=True),
         "la_code": Column(str, Check.str_matches(r"^E0[6-9]\d{6}$"), nullable=True),
+        "utla_code": Column(str, Check.str_matches(r"^E(0[6-9]|10)\d{6}$"), nullable=True),
         "icb_code": Column(str, Check.str_matches(r"^E54\d{6}$"), nullable=True),
         "region_code": Column(str, Check.str_matches(r"^E40\d{6}$"), nullable=True),
         "imd_score": Column(float, Check.in_range(0, 100), nullable=True),

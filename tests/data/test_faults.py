@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from fixtures.make_raw import make_raw, make_reference
+from fixtures.make_raw import FIXTURE_CHECKS, make_raw, make_reference
 from helpers import PROJECT_ROOT
 
 from dashboard.data import build as build_module
@@ -21,14 +21,17 @@ def snapshot(folder):
 
 def build_command(raw, out, reference):
     code = ("import sys; from dashboard.data.build import build; "
-            f"build(raw_dir={str(raw)!r}, out_dir={str(out)!r}, reference_dir={str(reference)!r})")
+            "from dashboard.data.plausibility import AGAINST_PREVIOUS; "
+            f"build(raw_dir={str(raw)!r}, out_dir={str(out)!r}, reference_dir={str(reference)!r}, "
+            "checks=AGAINST_PREVIOUS)")
     return [sys.executable, "-c", code]
 
 
 @pytest.mark.parametrize("moment", ["while writing", "just before the swap"])
 def test_sigkill_leaves_previous_data_and_next_build_succeeds(tmp_path, moment):
     raw, reference, out = make_raw(tmp_path / "raw"), make_reference(tmp_path / "ref"), tmp_path / "processed"
-    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None)
+    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None,
+                       checks=FIXTURE_CHECKS)
     before = snapshot(out)
     env = dict(os.environ, EQUITY_ATLAS_BUILD_PAUSE_BEFORE_SWAP="30")
     process = subprocess.Popen(build_command(raw, out, reference), cwd=PROJECT_ROOT, env=env,
@@ -48,7 +51,8 @@ def test_sigkill_leaves_previous_data_and_next_build_succeeds(tmp_path, moment):
     process.wait(10)
     assert process.returncode == -signal.SIGKILL
     assert snapshot(out) == before
-    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None)
+    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None,
+                       checks=FIXTURE_CHECKS)
     assert (out / "manifest.json").is_file()
     assert not list(tmp_path.glob(".build-*"))
 

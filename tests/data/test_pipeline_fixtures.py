@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from fixtures.make_raw import PRACTICES, make_raw, make_reference
+from fixtures.make_raw import FIXTURE_CHECKS, PRACTICES, make_raw, make_reference
 
 from dashboard.data import build as build_module
 from dashboard.data import locations, payments, practice_measures
@@ -83,7 +83,8 @@ def test_postcodes_fall_back_to_sector_then_district(raw):
 def test_full_build_on_fixtures(raw, reference, tmp_path):
     out = tmp_path / "processed"
     messages = []
-    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=messages.append)
+    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=messages.append,
+                       checks=FIXTURE_CHECKS)
     assert any("coverage" in m for m in messages)
     atlas = Atlas(out)
     practices = atlas.practices
@@ -136,13 +137,15 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_stops_build_and_keeps_previous_data(case, raw, reference, tmp_path, capsys):
     out = tmp_path / "processed"
-    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None)
+    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None,
+                       checks=FIXTURE_CHECKS)
     before = snapshot(out)
     relative, corrupt, expected = BAD_INPUTS[case]
     path = raw / relative
     path.write_text(corrupt(path.read_text(encoding="utf-8-sig")), encoding="utf-8")
     with pytest.raises(SourceDataError) as info:
-        build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None)
+        build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None,
+                       checks=FIXTURE_CHECKS)
     for fragment in expected:
         assert fragment in str(info.value)
     assert snapshot(out) == before
@@ -151,12 +154,14 @@ def test_bad_input_stops_build_and_keeps_previous_data(case, raw, reference, tmp
 
 def test_wrong_encoding_named_with_row(raw, reference, tmp_path):
     out = tmp_path / "processed"
-    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None)
+    build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None,
+                       checks=FIXTURE_CHECKS)
     before = snapshot(out)
     path = raw / "nhs_payments" / "nhs-payments-gp-2022-23.csv"
     path.write_bytes(path.read_text(encoding="utf-8-sig").replace("Beta Practice", "Béta Practice").encode("cp1252"))
     with pytest.raises(SourceDataError) as info:
-        build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None)
+        build_module.build(raw_dir=raw, out_dir=out, reference_dir=reference, progress=lambda *_: None,
+                       checks=FIXTURE_CHECKS)
     assert "not valid UTF-8" in str(info.value) and "row 3" in str(info.value)
     assert snapshot(out) == before
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fixtures.make_raw import make_raw, make_reference
+from fixtures.make_raw import FIXTURE_CHECKS, make_raw, make_reference
 from support import reveal, start_app
 
 from dashboard.data.build import build
@@ -17,7 +17,7 @@ def planted_app(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted")
     out = root / "processed"
     build(raw_dir=make_raw(root / "raw"), out_dir=out, reference_dir=make_reference(root / "ref"),
-          progress=lambda *_: None)
+          progress=lambda *_: None, checks=FIXTURE_CHECKS)
     process, url, _log = start_app(processed_dir=out)
     yield url
     process.terminate()
