@@ -17,6 +17,12 @@ os.environ.setdefault("EQUITY_ATLAS_WARM_STATIC", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import PROJECT_ROOT  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Speed is measured by `python -m bench`, not by tests: a per-example deadline only fails a correct test on a
+# busy machine (CI shares two cores with Chromium and the app servers).
+settings.register_profile("atlas", deadline=None)
+settings.load_profile("atlas")
 
 
 @pytest.fixture(scope="session")
