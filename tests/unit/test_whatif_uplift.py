@@ -11,7 +11,7 @@ from dashboard import whatif
 
 OUTPUTS = [("whatif-map", "figure"), ("whatif-bars", "figure"), ("whatif-summary", "children"),
            ("whatif-map-alt", "children"), ("whatif-bars-alt", "children"), ("whatif-methods", "children"),
-           ("whatif-url", "search"), ("whatif-notice", "children")]
+           ("whatif-url", "search"), ("whatif-notice", "children")]  # the callback's outputs, in order
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -52,45 +52,48 @@ def test_a_link_with_a_nonsense_uplift_opens_clamped_and_says_so():
     assert "showing 0%" in rendered and "whatif-notice" in rendered
 
 
-@pytest.fixture(scope="module")
-def client(processed_dir):
-    from dashboard.app import create_app
+def call(uplift, triggered: str | None = "whatif-uplift.value"):
+    """The page's callback as Dash runs it, in a callback context (Dash's documented way to test one)."""
+    from contextvars import copy_context
 
-    return create_app(str(processed_dir)).server.test_client()
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
 
-
-def call(client, uplift, changed=True):
     from dashboard.data.query import load_atlas
+    from dashboard.pages import whatif as page
 
-    body = {
-        "output": "".join(f"..{i}.{p}.." for i, p in OUTPUTS).replace("....", "..."),
-        "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
-        "inputs": [{"id": "whatif-rule", "property": "value", "value": "deprivation_uplift"},
-                   {"id": "whatif-uplift", "property": "value", "value": uplift},
-                   {"id": "whatif-year", "property": "value", "value": load_atlas().latest_year},
-                   {"id": "whatif-level", "property": "value", "value": "region"}],
-        "state": [{"id": "whatif-url", "property": "search", "value": ""}],
-        "changedPropIds": ["whatif-uplift.value"] if changed else [],
-    }
-    response = client.post("/_dash-update-component", json=body)
-    assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return response.get_json()["response"]
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": triggered, "value": uplift}] if triggered
+                                        else []))
+        return page.update("deprivation_uplift", uplift, load_atlas().latest_year, "region", "")
+
+    return dict(zip([i for i, _ in OUTPUTS], copy_context().run(run), strict=True))
 
 
-def test_callback_clamps_a_tampered_uplift_and_shows_the_notice(client):
-    response = call(client, 5000)
-    assert "(20% per fifth)" in json.dumps(response["whatif-summary"])
-    assert "5,000%" in json.dumps(response["whatif-notice"]) and "showing 20%" in json.dumps(response["whatif-notice"])
-    assert "uplift=20" in response["whatif-url"]["search"]
+def text(component) -> str:
+    return json.dumps(component.to_plotly_json() if hasattr(component, "to_plotly_json") else component,
+                      default=lambda c: c.to_plotly_json() if hasattr(c, "to_plotly_json") else str(c))
 
 
-def test_callback_rejects_a_non_number_and_keeps_the_figures(client):
-    response = call(client, "DROP TABLE")
-    assert set(response) == {"whatif-notice"}  # nothing else is redrawn
-    assert "must be a number" in json.dumps(response["whatif-notice"])
+def test_callback_clamps_a_tampered_uplift_and_shows_the_notice():
+    response = call(5000)
+    assert "(20% per fifth)" in text(response["whatif-summary"])
+    assert "5,000%" in text(response["whatif-notice"]) and "showing 20%" in text(response["whatif-notice"])
+    assert "uplift=20" in response["whatif-url"]
 
 
-def test_a_valid_move_clears_the_notice(client):
-    response = call(client, 10)
-    assert response["whatif-notice"]["children"] is None
-    assert "(10% per fifth)" in json.dumps(response["whatif-summary"])
+def test_callback_rejects_a_non_number_and_keeps_the_figures():
+    from dash import no_update
+
+    response = call("DROP TABLE")
+    assert all(response[i] is no_update for i, _ in OUTPUTS[:-1])  # nothing else is redrawn
+    assert "must be a number" in text(response["whatif-notice"])
+
+
+def test_a_valid_move_clears_the_notice_but_the_first_call_keeps_the_links():
+    from dash import no_update
+
+    response = call(10)
+    assert response["whatif-notice"] is None
+    assert "(10% per fifth)" in text(response["whatif-summary"])
+    assert call(20, triggered=None)["whatif-notice"] is no_update  # the page's notice about its link stays
