@@ -17,7 +17,7 @@ Configuration (environment):
   EQUITY_ATLAS_CACHE_MB          bytes every in-process cache in a worker may hold together (default 48 MB):
                                  half for memoised results (unless on Redis), a quarter for area pages, a
                                  fifth for practice tables, the rest for area trends (BUDGET_SHARES). A worker
-                                 holds its data (~250 MB) plus these, so it stays under 400 MB whatever
+                                 holds its data (~295 MB RSS, bench/RESULTS.md) plus these, so it stays under 400 MB whatever
                                  sequence of requests arrives: entry counts alone let an attack reach 506 MB,
                                  since one entry may be 40 KB or 7 MB.
   EQUITY_ATLAS_CACHE_PROBE=1     adds GET /_cache-probe/<year>, a read-only endpoint the scale-out test
