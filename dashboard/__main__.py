@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     except CannotStart:
         raise SystemExit(2) from None
     print(f"Equity Atlas on http://{args.host}:{args.port}/")
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    # Hot reload (and its /_reload-hash) and the dev tools only with --debug, whatever DASH_* variables say.
+    app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_hot_reload=args.debug,
+            dev_tools_ui=args.debug)
 
 
 if __name__ == "__main__":

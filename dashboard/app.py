@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import dash
 from dash import Input, Output, State, dcc, html
-from flask import abort, send_from_directory
+from flask import abort, request, send_from_directory
 
 from . import config, export_routes, security
 from .components.search import search_form
@@ -74,6 +74,30 @@ def not_found(pathname: str | None) -> html.Div:
     ])
 
 
+def page_exists(path: str, atlas) -> bool:
+    """Whether the router has a page for this (decoded) path, and, for an area's page, whether the area exists."""
+    page, params = resolve(path)
+    if page is None:
+        return False
+    return "code" not in params or atlas.area(params["code"]) is not None
+
+
+def answer_404_for_missing_pages(app, atlas) -> None:
+    """Dash serves its page for every path with 200; search engines and link checkers need a real 404.
+
+    The body is unchanged, so the browser still shows the friendly "Page not found" or "No such area".
+    """
+    prefix = app.config.routes_pathname_prefix
+    index_endpoints = {prefix, prefix + "<path:path>"}
+
+    @app.server.after_request
+    def missing_page_status(response):
+        if (request.endpoint in index_endpoints and response.status_code == 200
+                and not page_exists(request.path, atlas)):
+            response.status_code = 404
+        return response
+
+
 class CannotStart(RuntimeError):
     """Raised (not exited) so gunicorn marks the worker as failing to boot and stops, not respawns it."""
 
@@ -128,6 +152,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
 
     security.install(app)
     export_routes.install(app.server)  # briefings and packs: GET downloads, bounded (jobs.py)
+    answer_404_for_missing_pages(app, atlas)
     from .cache import init_cache
 
     init_cache(app.server)  # in-process by default; shared Redis when REDIS_URL is set

@@ -14,6 +14,12 @@ Configuration (environment):
   EQUITY_ATLAS_CACHE_TIMEOUT     seconds a result is kept (default 86400; keys carry the data version, so
                                  a rebuilt dataset never meets results computed from the old one).
   EQUITY_ATLAS_CACHE_ENTRIES     in-process cache size (default 300 results per worker).
+  EQUITY_ATLAS_CACHE_MB          bytes every in-process cache in a worker may hold together (default 48 MB):
+                                 half for memoised results (unless on Redis), a quarter for area pages, a
+                                 fifth for practice tables, the rest for area trends (BUDGET_SHARES). A worker
+                                 holds its data (~295 MB RSS, bench/RESULTS.md) plus these, so it stays under 400 MB whatever
+                                 sequence of requests arrives: entry counts alone let an attack reach 506 MB,
+                                 since one entry may be 40 KB or 7 MB.
   EQUITY_ATLAS_CACHE_PROBE=1     adds GET /_cache-probe/<year>, a read-only endpoint the scale-out test
                                  uses to show one process serving a result another computed. Off by default.
 
@@ -31,16 +37,20 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
 from flask_caching import Cache
+from flask_caching.backends.simplecache import SimpleCache
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 86400
 DEFAULT_ENTRIES = 300
+DEFAULT_MEGABYTES = 48
+BUDGET_SHARES = {"results": 0.5, "area_pages": 0.25, "tables": 0.2, "trends": 0.05}
 PROBE_ENV = "EQUITY_ATLAS_CACHE_PROBE"
 _MISSING = object()
 
@@ -73,8 +83,9 @@ def cache_config(env=None, namespace: str | None = None) -> dict:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_REDIS_DB": int(database or 0),
                 "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix,
                 "CACHE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2, "health_check_interval": 30}}
-    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix,
-            "CACHE_THRESHOLD": int(env.get("EQUITY_ATLAS_CACHE_ENTRIES", DEFAULT_ENTRIES))}
+    return {"CACHE_TYPE": "dashboard.cache.BoundedSimpleCache", "CACHE_DEFAULT_TIMEOUT": timeout,
+            "CACHE_KEY_PREFIX": prefix, "CACHE_THRESHOLD": int(env.get("EQUITY_ATLAS_CACHE_ENTRIES", DEFAULT_ENTRIES)),
+            "CACHE_MAX_BYTES": budget_bytes("results", env)}
 
 
 def init_cache(server, env=None, namespace: str | None = None) -> Cache:
@@ -87,8 +98,9 @@ def init_cache(server, env=None, namespace: str | None = None) -> Cache:
     with server.app_context():
         backend = cache.cache
     # SimpleCache keys carry no prefix of their own: ours keeps them apart from anyone else's entries.
-    _state.update(backend=backend, kind=config["CACHE_TYPE"], timeout=config["CACHE_DEFAULT_TIMEOUT"],
-                  prefix="" if config["CACHE_TYPE"] == "RedisCache" else config.get("CACHE_KEY_PREFIX", ""))
+    kind = config["CACHE_TYPE"].rsplit(".", 1)[-1].replace("Bounded", "")  # 'RedisCache' or 'SimpleCache'
+    _state.update(backend=backend, kind=kind, timeout=config["CACHE_DEFAULT_TIMEOUT"],
+                  prefix="" if kind == "RedisCache" else config.get("CACHE_KEY_PREFIX", ""))
     if env.get(PROBE_ENV) == "1":
         _install_probe(server)
     return cache
@@ -108,6 +120,194 @@ def clear() -> None:
     backend = _state["backend"]
     if backend is not None:
         backend.clear()
+    for local in LOCAL_CACHES:
+        local.cache_clear()
+
+
+# --- in-process caches bounded by bytes -----------------------------------------------------------------------
+def budget_bytes(part: str, env=None) -> int:
+    """This part's share of EQUITY_ATLAS_CACHE_MB, in bytes."""
+    env = os.environ if env is None else env
+    try:
+        megabytes = float(env.get("EQUITY_ATLAS_CACHE_MB", DEFAULT_MEGABYTES))
+    except ValueError:
+        megabytes = DEFAULT_MEGABYTES
+    return int(max(megabytes, 0) * 1024 * 1024 * BUDGET_SHARES[part])
+
+
+class _SizedDict(dict):
+    """SimpleCache's store, counting the bytes of the pickled values it holds as they come and go."""
+
+    def __init__(self):
+        super().__init__()
+        self.nbytes = 0
+
+    def __setitem__(self, key, item):
+        self.nbytes -= len(self[key][1]) if key in self else 0
+        super().__setitem__(key, item)
+        self.nbytes += len(item[1])
+
+    def __delitem__(self, key):
+        self.nbytes -= len(self[key][1])
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        if key in self:
+            self.nbytes -= len(self[key][1])
+        return super().pop(key, *default)
+
+    def popitem(self):
+        key, item = super().popitem()
+        self.nbytes -= len(item[1])
+        return key, item
+
+    def clear(self):
+        super().clear()
+        self.nbytes = 0
+
+
+class BoundedSimpleCache(SimpleCache):
+    """flask-caching's SimpleCache (it stores pickled values) that also drops its oldest entries past a byte budget."""
+
+    def __init__(self, threshold: int = DEFAULT_ENTRIES, default_timeout: int = 300, max_bytes: int | None = None,
+                 **kwargs):
+        super().__init__(threshold=threshold, default_timeout=default_timeout, **kwargs)
+        self._cache = _SizedDict()
+        self.max_bytes = budget_bytes("results") if max_bytes is None else max_bytes
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):
+        kwargs.update(threshold=config["CACHE_THRESHOLD"], max_bytes=config.get("CACHE_MAX_BYTES"))
+        return cls(*args, **kwargs)
+
+    @property
+    def nbytes(self) -> int:
+        return self._cache.nbytes
+
+    def _over_threshold(self) -> bool:
+        return super()._over_threshold() or self._cache.nbytes > self.max_bytes
+
+    def set(self, key, value, timeout=None):
+        with self._lock:
+            stored = super().set(key, value, timeout)
+            if len(self._cache[key][1]) > self.max_bytes:  # never worth evicting everything else for
+                self._cache.pop(key, None)
+                return False
+            self._prune()  # SimpleCache prunes before adding: after, too, so the budget holds at every moment
+            return stored
+
+    def add(self, key, value, timeout=None):
+        with self._lock:
+            added = super().add(key, value, timeout)
+            self._prune()
+            return added
+
+
+def approximate_size(value) -> int:
+    """Bytes a cached value keeps alive: exact for pandas and numpy (deep), pickled length otherwise."""
+    import pickle
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, bytes | bytearray | str):
+        return sys.getsizeof(value)
+    if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
+        usage = value.memory_usage(index=True, deep=True)
+        return int(usage.sum() if hasattr(usage, "sum") else usage)
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, tuple | list) and len(value) <= 16:
+        return sys.getsizeof(value) + sum(approximate_size(v) for v in value)
+    return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class ByteBudgetLRU:
+    """A least-recently-used map that holds at most `max_bytes` of values, by their measured size."""
+
+    def __init__(self, name: str, max_bytes: int):
+        self.name, self.max_bytes = name, max_bytes
+        self._items: OrderedDict = OrderedDict()  # key -> (value, size)
+        self.nbytes = 0
+        self.hits = self.misses = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return _MISSING
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[0]
+
+    def put(self, key, value, size: int) -> bool:
+        with self._lock:
+            if key in self._items:
+                self.nbytes -= self._items.pop(key)[1]
+            if size > self.max_bytes:
+                return False
+            self._items[key] = (value, size)
+            self.nbytes += size
+            while self.nbytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.nbytes -= dropped
+            return True
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.nbytes = 0
+
+    def info(self) -> dict:
+        return {"name": self.name, "entries": len(self._items), "bytes": self.nbytes, "max_bytes": self.max_bytes,
+                "hits": self.hits, "misses": self.misses}
+
+
+LOCAL_CACHES: list[ByteBudgetLRU] = []
+
+
+def bytes_cache(part: str, *, pickled: bool = False):
+    """functools.lru_cache with a byte budget (part: a key of BUDGET_SHARES) instead of an entry count.
+
+    Arguments must be hashable, as for lru_cache. pickled=True keeps each value as its pickle and gives
+    every caller a fresh copy: Dash component trees take 5-6 times their pickled size as live objects,
+    and unpickling one (~1 ms) costs far less than building it again.
+    """
+    import pickle
+
+    def decorate(func: Callable) -> Callable:
+        store = ByteBudgetLRU(f"{func.__module__}.{func.__qualname__}", budget_bytes(part))
+        LOCAL_CACHES.append(store)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            key = (args, tuple(sorted(kwargs.items()))) if kwargs else args
+            value = store.get(key)
+            if value is not _MISSING:
+                return pickle.loads(value) if pickled else value
+            value = func(*args, **kwargs)
+            if pickled:
+                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                store.put(key, data, len(data))
+            else:
+                store.put(key, value, approximate_size(value))
+            return value
+
+        wrapper.cache_clear = store.cache_clear
+        wrapper.cache_info = store.info
+        wrapper.store = store
+        return wrapper
+
+    return decorate
+
+
+def local_cache_bytes() -> int:
+    """Bytes held by this process's in-process caches now (the memoised results too, unless on Redis)."""
+    backend = _state["backend"]
+    return sum(c.nbytes for c in LOCAL_CACHES) + int(getattr(backend, "nbytes", 0) or 0)
 
 
 def stats() -> dict:

@@ -67,6 +67,7 @@ FILTER_LABELS = [
 NO_FILTERS = "No filters: all practices in England"
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_NEWLINE = "\r\n"
 
 
 # --- what the file says about itself ---------------------------------------------------------------------
@@ -147,16 +148,21 @@ def _with_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _header_block(provenance: list[str]) -> str:
-    return "".join(f"# {_one_line(line)}\n" for line in provenance) + "\n"
+    return "".join(f"# {_one_line(line)}{CSV_NEWLINE}" for line in provenance) + CSV_NEWLINE
+
+
+def defuse_text(value):
+    """A string a spreadsheet would run as a formula gets a leading apostrophe; anything else is unchanged."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _defuse(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    """Cells and column headers alike: an area's name becomes a header (the pack's trend), so both are data."""
     frame = frame.copy()
     for column in frame.columns:
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+            frame[column] = frame[column].map(defuse_text)
+    frame.columns = [defuse_text(c) for c in frame.columns]
     return frame
 
 
@@ -169,7 +175,9 @@ def practices_csv(frame: pd.DataFrame, columns: list[tuple[str, str]], provenanc
 
 def table_csv(frame: pd.DataFrame, provenance: list[str]) -> bytes:
     """Any table (e.g. a chart's data) as CSV with the same provenance block."""
-    body = _defuse(_with_index(frame)).to_csv(index=False, lineterminator="\n")
+    # RFC 4180 line ends: the csv writer quotes any value holding a character of the terminator, so with
+    # "\r\n" a bare CR inside a name is quoted too (with "\n" alone it was written raw, splitting the row).
+    body = _defuse(_with_index(frame)).to_csv(index=False, lineterminator=CSV_NEWLINE)
     return (_header_block(provenance) + body).encode(ENCODING)
 
 
@@ -223,6 +231,7 @@ def workbook_xlsx(sheets: dict[str, pd.DataFrame], provenance: list[str]) -> byt
         headers = [str(c) for c in frame.columns]
         sheet.append(headers)
         for cell in sheet[1]:
+            cell.data_type = "s"  # a header such as an area named "=x" stays text, never a formula
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for values in frame.itertuples(index=False, name=None):

@@ -160,36 +160,38 @@ def export_bytes(atlas, kind: str, code: str, year: str, env: Mapping[str, str] 
     cached = cache.get(key)
     if cached is not None:
         return cached
-    if redis_url(env):
-        body = _build_on_celery(kind, code, year, env)
-    else:
-        with export_slot(), one_build_of(key, env):
-            cached = cache.get(key)  # built by the request this one waited for
-            if cached is not None:
-                return cached
+    with export_slot(), one_build_of(key, env):
+        cached = cache.get(key)  # built by the request this one waited for
+        if cached is not None:
+            return cached
+        if redis_url(env):
+            body = _build_on_celery(kind, code, year, env)
+        else:
             with machine_slot(env):
                 from . import exports
 
                 body = exports.build(atlas, kind, code, year)
-    cache.set(key, body, expire=24 * 3600)
+        cache.set(key, body, expire=24 * 3600)  # before the build lock is released, so waiters find it
     return body
 
 
 def _build_on_celery(kind: str, code: str, year: str, env: Mapping[str, str]) -> bytes:
-    """Queue the build on a worker and wait for it; the task id never leaves this function."""
+    """Queue the build on a worker and wait for it; the task id never leaves this function.
+
+    The caller holds export_slot(), which bounds the web threads waiting on workers.
+    """
     from celery.exceptions import TimeoutError as CeleryTimeout
 
     app = celery_for(redis_url(env))
-    with export_slot():  # bounds the web threads waiting on workers, before anything is queued
-        expires = float(env.get(QUEUE_SECONDS_ENV) or JOB_SECONDS)
-        result = app.send_task(TASK_NAME, args=(kind, code, year), expires=expires)
-        try:
-            encoded = result.get(timeout=expires + float(env.get(JOB_SECONDS_ENV) or JOB_SECONDS), propagate=True)
-        except CeleryTimeout:
-            result.revoke()
-            raise ExportsBusy("The briefing took too long to prepare; please try again in a minute.") from None
-        finally:
-            result.forget()
+    expires = float(env.get(QUEUE_SECONDS_ENV) or JOB_SECONDS)
+    result = app.send_task(TASK_NAME, args=(kind, code, year), expires=expires)
+    try:
+        encoded = result.get(timeout=expires + float(env.get(JOB_SECONDS_ENV) or JOB_SECONDS), propagate=True)
+    except CeleryTimeout:
+        result.revoke()
+        raise ExportsBusy("The briefing took too long to prepare; please try again in a minute.") from None
+    finally:
+        result.forget()
     return base64.b64decode(encoded)
 
 

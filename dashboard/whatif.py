@@ -14,6 +14,8 @@ import pandas as pd
 from . import stats
 
 QUINTILES = range(1, 6)
+# The page's slider: an uplift outside it is still computable but is not what anyone asked the page for.
+UPLIFT_MIN, UPLIFT_MAX, UPLIFT_DEFAULT = 0, 20, 5
 AREA_COLUMNS = ("la_code", "icb_code", "region_code", "utla_code")
 
 RULES: dict[str, dict] = {
@@ -100,6 +102,34 @@ def apply_rule(practices: pd.DataFrame, rule: str, uplift_percent: float = 0.0,
     result.attrs.update(rule=rule, uplift_percent=uplift if rule == "deprivation_uplift" else 0.0, base=base,
                         pot=pot, rate=rate)
     return result
+
+
+def clamp_uplift(value, default: int = UPLIFT_DEFAULT) -> tuple[int | None, str | None]:
+    """(whole-percent uplift within the slider's range, notice) for any value a URL or a browser sends.
+
+    A link or a tampered request may carry 250, -100, 5.5, "1e9", "abc" or NaN; the page shows what it
+    computed for, not a nonsense figure or an error. Out of range: clamped, and the notice says so.
+    Not a number: (None, notice); the caller decides what to show instead (the URL parser: `default`).
+    None or "" means "not given": (default, None), no notice.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default, None
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not np.isfinite(number):
+        return None, f"The uplift must be a number from {UPLIFT_MIN}% to {UPLIFT_MAX}%; “{str(value)[:20]}” is not."
+    clamped = int(np.floor(min(max(number, UPLIFT_MIN), UPLIFT_MAX) + 0.5))  # halves up, as people round
+    if clamped == number:
+        return clamped, None
+    if number < UPLIFT_MIN or number > UPLIFT_MAX:
+        shown = f"{number:,.0f}" if abs(number) < 1e12 else f"{number:.3g}"
+        return clamped, (f"An uplift of {shown}% is outside the range this page covers "
+                         f"({UPLIFT_MIN}% to {UPLIFT_MAX}%); showing {clamped}%.")
+    return clamped, f"The uplift goes in whole percents; showing {clamped}% for {number:g}%."
 
 
 def _weighted(practices: pd.DataFrame) -> pd.Series:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import pandas as pd
 
 from .. import metrics
+from ..cache import bytes_cache
 from .query import Atlas
 
 PROFILE_METRICS = [
@@ -79,7 +79,7 @@ def rank_among_peers(atlas: Atlas, code: str, year: str, metric_id: str = "payme
     return int(values.rank(ascending=False, method="min")[code]), int(len(values))
 
 
-@lru_cache(maxsize=512)
+@bytes_cache("trends")
 def trend(atlas: Atlas, code: str, metric_id: str = "payments_per_weighted_patient") -> pd.DataFrame:
     """Every year for the area and for England (cash terms); cached, so callers must not modify it."""
     rows = []

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from urllib.parse import parse_qs
 
 import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from dashboard.cache import bytes_cache
 from dashboard.components.search import search_form
 from dashboard.data import aggregates, profiles
 from dashboard.data.query import load_atlas
@@ -87,7 +87,7 @@ def area_body(atlas, code: str, year: str) -> list:
     return cached_body(atlas, code, year)
 
 
-@lru_cache(maxsize=48)
+@bytes_cache("area_pages", pickled=True)
 def cached_body(atlas, code: str, year: str) -> list:
     """An area's page for a year never changes while the process runs: build it once."""
     data = profiles.profile(atlas, code, year)

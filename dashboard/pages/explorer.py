@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import lru_cache
 
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from dashboard.cache import memoize
+from dashboard.cache import bytes_cache, memoize
 from dashboard.components import table_rows as table_rows_module
 from dashboard.components.controls import CONTROL_FIELDS, filter_panel
 from dashboard.components.headline import national_headline
@@ -464,7 +463,7 @@ def headline_cards(atlas, practices, state: ViewState, name: str) -> list:
     return cards
 
 
-@lru_cache(maxsize=16)
+@bytes_cache("tables")
 def table_for(state_json: str):
     """The selection's practice table, kept for the blocks the grid will ask for next."""
     from dashboard.downloads import practice_table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode
 
 import plotly.graph_objects as go
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from dashboard import whatif
 from dashboard.data.query import LEVEL_COLUMN, LEVELS, load_atlas
@@ -15,7 +15,7 @@ from dashboard.metrics import format_money, format_value
 from dashboard.pages import route
 
 DEFAULT_RULE = "deprivation_uplift"
-MAX_UPLIFT = 20
+MAX_UPLIFT = whatif.UPLIFT_MAX
 
 
 def parse(search: str, atlas) -> dict:
@@ -23,11 +23,14 @@ def parse(search: str, atlas) -> dict:
     rule = params.get("rule") if params.get("rule") in whatif.RULES else DEFAULT_RULE
     year = params.get("year") if params.get("year") in atlas.years else atlas.latest_year
     level = params.get("level") if params.get("level") in LEVELS else "la"
-    try:
-        uplift = min(max(int(params.get("uplift", 5)), 0), MAX_UPLIFT)
-    except ValueError:
-        uplift = 5
-    return {"rule": rule, "year": year, "level": level, "uplift": uplift}
+    uplift, notice = whatif.clamp_uplift(params.get("uplift"))
+    if uplift is None:  # not a number: the notice says so and the page starts from the default
+        uplift = whatif.UPLIFT_DEFAULT
+    return {"rule": rule, "year": year, "level": level, "uplift": uplift, "notice": notice}
+
+
+def notice_box(text: str | None):
+    return html.P(text, className="notice") if text else None
 
 
 def change_map(level: str, year: str) -> go.Figure:
@@ -60,6 +63,8 @@ def layout(search: str = "", **_params):
                                marks={v: f"{v}%" for v in range(0, MAX_UPLIFT + 1, 5)},
                                tooltip={"placement": "bottom", "always_visible": False}),
                     html.Div("Used by “Extra weight for deprivation”.", className="control-hint"),
+                    html.Div(id="whatif-notice", role="status", **{"aria-live": "polite"},
+                             children=notice_box(view["notice"])),
                 ]),
                 html.Div(className="control", children=[
                     html.Label("Year", htmlFor="whatif-year", className="control-label"),
@@ -90,14 +95,18 @@ def layout(search: str = "", **_params):
 
 @callback(Output("whatif-map", "figure"), Output("whatif-bars", "figure"), Output("whatif-summary", "children"),
           Output("whatif-map-alt", "children"), Output("whatif-bars-alt", "children"),
-          Output("whatif-methods", "children"), Output("whatif-url", "search"),
+          Output("whatif-methods", "children"), Output("whatif-url", "search"), Output("whatif-notice", "children"),
           Input("whatif-rule", "value"), Input("whatif-uplift", "value"), Input("whatif-year", "value"),
           Input("whatif-level", "value"), State("whatif-url", "search"))
 def update(rule, uplift, year, level, search):
     atlas = load_atlas()
     if rule not in whatif.RULES or year not in atlas.years or level not in LEVELS:
-        return (no_update,) * 7
-    uplift = float(uplift or 0)
+        return (no_update,) * 8
+    uplift, problem = whatif.clamp_uplift(uplift, default=0)
+    if uplift is None:  # rejected: keep what is shown and say why
+        return (no_update,) * 7 + (notice_box(problem),)
+    # The first call keeps the notice the page was built with (about the link's uplift); later ones replace it.
+    notice = no_update if ctx.triggered_id is None and problem is None else notice_box(problem)
     result = whatif.apply_rule(atlas.year_practices(year), rule, uplift_percent=uplift)
     by_area = whatif.summarise(result, LEVEL_COLUMN[level]).set_index(LEVEL_COLUMN[level])
     names = atlas.area_by_code["name"].reindex(by_area.index).fillna("")
@@ -145,7 +154,7 @@ def update(rule, uplift, year, level, search):
         html.P("Payments are cash terms (not adjusted for inflation); COVID and PCN payments are left out."),
     ])
     query = "?" + urlencode({"rule": rule, "uplift": int(uplift), "year": year, "level": level})
-    return patch, bars, summary, map_alt, bars_alt, methods, (query if query != search else no_update)
+    return patch, bars, summary, map_alt, bars_alt, methods, (query if query != search else no_update), notice
 
 
 def card(label: str, value: str) -> html.Div:

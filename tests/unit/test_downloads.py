@@ -74,11 +74,11 @@ def test_provenance_lines(provenance):
 
 def test_practices_csv_has_header_block_and_parses(frame, provenance):
     data = downloads.practices_csv(frame, COLUMNS, provenance)
-    assert data.startswith(b"\xef\xbb\xbf# Equity Atlas\n")
+    assert data.startswith(b"\xef\xbb\xbf# Equity Atlas\r\n")
     text = data.decode("utf-8-sig")
     assert config.OGL_ATTRIBUTION in text
     for line in downloads.describe_filters(FILTERS, NAMES):
-        assert f"# {line}\n" in text
+        assert f"# {line}\r\n" in text
     header_lines = len(provenance) + 1
     assert text.splitlines()[len(provenance)] == ""
     parsed = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", skiprows=header_lines)
@@ -94,7 +94,7 @@ def test_table_csv_keeps_a_meaningful_index(provenance):
     table = pd.DataFrame({"value": [1.5, 2.5]}, index=pd.Index([1, 2], name="band"))
     data = downloads.table_csv(table, provenance + ["Chart: test"])
     assert data.startswith(b"\xef\xbb\xbf# Equity Atlas")
-    assert b"# Chart: test\n" in data
+    assert b"# Chart: test\r\n" in data
     parsed = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", comment="#")
     assert list(parsed.columns) == ["band", "value"]
     assert parsed["band"].tolist() == [1, 2]
