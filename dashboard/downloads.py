@@ -19,6 +19,7 @@ import pandas as pd
 from dashboard import config
 from dashboard.data import aggregates
 from dashboard.data.query import Filters
+from dashboard.dimensions import FILTERS
 
 TITLE = "Equity Atlas"
 METHODS_PATH = "/about"
@@ -52,18 +53,6 @@ EXTRA_COLUMNS = ["lon", "lat"]
 PER_PATIENT = {"payments_per_registered_patient": "registered", "payments_per_weighted_patient": "weighted"}
 AREA_NAMES = {"la_name": "la_code", "icb_name": "icb_code", "region_name": "region_code"}
 
-# (Filters field, label), in the order the lines are written
-FILTER_LABELS = [
-    ("region", "NHS region"),
-    ("icb", "Integrated Care Board"),
-    ("la", "Local authority"),
-    ("marmot", "Marmot Place"),
-    ("rurality", "Rurality"),
-    ("dispensing", "Dispensing status"),
-    ("contract", "Contract type"),
-    ("quintile", "Deprivation fifth (1 = most deprived)"),
-    ("size", "Practice size (registered patients)"),
-]
 NO_FILTERS = "No filters: all practices in England"
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -75,18 +64,20 @@ def describe_filters(filters: Filters, area_names: dict[str, str]) -> list[str]:
     """Human-readable filter lines, so a file read months later says what it covers."""
     lines = [f"Year: {filters.year}" if filters.year else "Year: latest available"]
     restricted = False
-    for name, label in FILTER_LABELS:
-        values = getattr(filters, name) or []
+    for flt in FILTERS:  # in the order the filter panel shows them
+        values = getattr(filters, flt.key) or []
         if not values:
             continue
         restricted = True
-        if name in ("region", "icb", "la"):
+        if flt.kind == "area":
             shown = [area_names.get(v, v) for v in values]
-        elif name == "marmot":
+        elif flt.kind == "marmot":
             shown = [area_names.get(f"marmot:{v}", v) for v in values]
-        else:
+        elif flt.integer:  # numbered bands: the label says which end is which
             shown = [str(v) for v in values]
-        lines.append(f"{label}: {', '.join(shown)}")
+        else:
+            shown = [flt.choice_label(v) for v in values]
+        lines.append(f"{flt.download_label or flt.label}: {', '.join(shown)}")
     if not restricted:
         lines.append(NO_FILTERS)
     return lines

@@ -45,7 +45,7 @@ class ViewState:
         return Filters(year=self.year or None, region=list(self.region), icb=list(self.icb), la=list(self.la),
                        marmot=list(self.marmot), rurality=list(self.rurality), dispensing=list(self.dispensing),
                        contract=list(self.contract), quintile=list(self.quintile),
-                       size=[SIZE_KEYS[k] for k in self.size])
+                       size=list(self.size))
 
     def as_dict(self) -> dict:
         return asdict(self)

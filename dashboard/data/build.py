@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import config
+from ..dimensions import GEO_LEVELS
 from . import area_measures, geography, locations, marmot, payments, plausibility, practice_measures, schemas
 from .errors import SourceDataError
 from .fetch import sha256_file as sha256
@@ -25,7 +26,6 @@ from .sources import SOURCES
 
 SIZE_BANDS = [(0, 5_000, "Under 5,000"), (5_000, 10_000, "5,000 to 9,999"), (10_000, 15_000, "10,000 to 14,999"),
               (15_000, 20_000, "15,000 to 19,999"), (20_000, float("inf"), "20,000 or more")]
-GEO_LEVELS = ("la", "utla", "icb", "region", "marmot")
 MARMOT_FILE = "marmot_places.csv"
 
 
@@ -234,7 +234,11 @@ def write_outputs(tables: dict, folder: Path, raw_dir: Path, reference_dir: Path
         path = folder / f"{name}.parquet"
         tables[name].to_parquet(path, index=False, compression="zstd")
         written[path.name] = len(tables[name])
-    for level, frame in tables["shapes"].items():
+    missing = sorted(set(GEO_LEVELS) - set(tables["shapes"]))
+    if missing:  # a level declared with boundaries (dimensions.LEVELS) needs its build step
+        raise RuntimeError(f"no boundaries were built for the declared level(s) {', '.join(missing)}")
+    for level in GEO_LEVELS:
+        frame = tables["shapes"][level]
         path = folder / "geo" / f"{level}.geojson"
         path.write_text(geography.geojson_text(frame), encoding="utf-8")
         written[f"geo/{level}.geojson"] = len(frame)

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from .. import metrics
+from ..dimensions import LEVEL, LEVELS
 from ..cache import bytes_cache
 from .query import Atlas
 
@@ -16,8 +17,7 @@ PROFILE_METRICS = [
     "payments_per_weighted_patient_incl_covid_pcn", "share_patients_dispensing", "practice_imd_score",
     "life_expectancy_female", "life_expectancy_male",
 ]
-LEVEL_NAMES = {"country": "country", "region": "NHS region", "icb": "Integrated Care Board",
-               "utla": "county or unitary authority", "la": "local authority", "marmot": "Marmot Place"}
+LEVEL_NAMES = {level.id: level.name for level in LEVELS}  # kept for callers that name one level
 PEERS = {"la": "la", "utla": "utla", "icb": "icb", "region": "region", "marmot": "marmot"}
 
 
@@ -54,7 +54,7 @@ def profile(atlas: Atlas, code: str, year: str | None = None) -> dict:
         raise KeyError(code)
     practices = area_practices(atlas, code, year)
     result = {
-        "code": code, "name": area["name"], "level": area["level"], "level_name": LEVEL_NAMES[area["level"]],
+        "code": code, "name": area["name"], "level": area["level"], "level_name": LEVEL[area["level"]].name,
         "year": year, "values": values_for(atlas, practices, year),
         "england": values_for(atlas, atlas.year_practices(year), year),
         "official": official_indicators(atlas, code),

@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field, make_dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from .. import config, metrics
+from ..dimensions import CONTRACTS, DISPENSING, FILTERS, GEO_LEVELS, LEVEL, MAP_LEVELS, RURALITY
 from . import columns
 
 REQUIRED_FILES = ["practices.parquet", "areas.parquet", "area_indicators.parquet", "marmot_places.parquet",
-                  "marmot_members.parquet", "manifest.json", "geo/la.geojson", "geo/icb.geojson",
-                  "geo/region.geojson", "geo/marmot.geojson"]
-LEVELS = {"la": "Local authority", "icb": "Integrated Care Board", "region": "NHS region"}
-LEVEL_COLUMN = {"la": "la_code", "icb": "icb_code", "region": "region_code", "utla": "utla_code"}
-DISPENSING = ["Yes", "No", "Unknown"]
-CONTRACTS = ["GMS", "PMS", "APMS", "Unknown"]
-RURALITY = ["Urban", "Rural", "Unknown"]
+                  "marmot_members.parquet", "manifest.json", *[f"geo/{level}.geojson" for level in GEO_LEVELS]]
+LEVELS = {level: LEVEL[level].title for level in MAP_LEVELS}  # the map levels, with their control labels
+LEVEL_COLUMN = {level.id: level.code_column for level in LEVEL.values() if level.code_column}
+__all__ = ["CONTRACTS", "DISPENSING", "RURALITY", "Filters", "Atlas", "load_atlas"]
 
 
 class ProcessedDataError(RuntimeError):
     """The processed data cannot be read: say which file and how to rebuild it."""
 
 
-@dataclass
-class Filters:
-    """A selection of practices. Empty lists mean 'no restriction'."""
-
-    year: str | None = None
-    region: list[str] = field(default_factory=list)
-    icb: list[str] = field(default_factory=list)
-    la: list[str] = field(default_factory=list)
-    marmot: list[str] = field(default_factory=list)
-    rurality: list[str] = field(default_factory=list)
-    dispensing: list[str] = field(default_factory=list)
-    contract: list[str] = field(default_factory=list)
-    quintile: list[int] = field(default_factory=list)
-    size: list[str] = field(default_factory=list)
+# A selection of practices: a year and one list per declared filter (dimensions.FILTERS); an empty list
+# means no restriction.
+Filters = make_dataclass("Filters", [("year", str | None, None)]
+                         + [(f.key, list, field(default_factory=list)) for f in FILTERS])
+Filters.__doc__ = "A selection of practices: a year and one list per dimensions.FILTERS entry (empty: all)."
 
 
 class Atlas:
@@ -104,16 +93,13 @@ class Atlas:
         """The practices the filters pick, in one year (filters.year, else the latest) or in every year."""
         frame = self.practices
         conditions = [] if all_years else [frame["year"] == (filters.year or self.latest_year)]
-        for values, column in ((filters.region, "region_code"), (filters.icb, "icb_code"), (filters.la, "la_code"),
-                               (filters.rurality, "rurality"), (filters.dispensing, "dispensing"),
-                               (filters.contract, "contract_type"), (filters.size, "size_band")):
-            if values:
-                conditions.append(frame[column].isin(values))
-        if filters.quintile:
-            conditions.append(frame["imd_quintile"].isin(filters.quintile))
-        if filters.marmot:
-            las = self.marmot_members.loc[self.marmot_members["slug"].isin(filters.marmot), "la_code"]
-            conditions.append(frame["la_code"].isin(set(las)))
+        for flt in FILTERS:
+            values = getattr(filters, flt.key)
+            if not values:
+                continue
+            if flt.kind == "marmot":  # a place is its member authorities
+                values = set(self.marmot_members.loc[self.marmot_members["slug"].isin(values), "la_code"])
+            conditions.append(frame[flt.column].isin(flt.column_values(list(values))))
         if not conditions:
             return frame  # every practice in every year: the table itself, read-only, not a copy
         mask = conditions[0]
@@ -156,12 +142,10 @@ class Atlas:
         level = area["level"]
         if level == "marmot":
             filters.marmot = [code.removeprefix("marmot:")]
-        elif level == "utla":
+        elif level == "utla":  # a county is its districts
             filters.la = self.areas.loc[self.areas["utla_code"] == code, "code"].tolist()
-        elif level in ("la", "icb", "region"):
-            setattr(filters, level, [code])
-            if level == "la" and area.get("upper_tier"):
-                filters.la = [code]
+        elif LEVEL[level].filter_key:
+            setattr(filters, LEVEL[level].filter_key, [code])
         return filters
 
     def areas_at(self, level: str) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from .. import metrics
 from ..data.aggregates import practice_values
+from ..dimensions import LEVEL
 from . import palette
 
 AREA_TRACE = 0  # the choropleth of the metric
@@ -28,8 +29,10 @@ HIGHLIGHT_TRACE = 4  # one practice picked in the table, ringed
 
 ENGLAND_CENTRE = {"lat": 52.7, "lon": -1.5}
 ENGLAND_ZOOM = 5.2
-LEVEL_NAMES = {"la": "local authorities", "utla": "upper-tier local authorities", "icb": "Integrated Care Boards",
-               "region": "NHS regions", "marmot": "Marmot Places"}
+def _plural(level: str) -> str:
+    return LEVEL[level].plural if level in LEVEL else level
+
+
 TRANSPARENT = [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]]
 PRACTICE_SIZE_PX = (3, 14)
 PRACTICE_SIZE_REFERENCE = 40_000  # patients drawn at the largest size, so sizes compare across selections
@@ -96,7 +99,7 @@ def choropleth_map(level: str, codes: Sequence[str], values: Sequence[float], na
                   "x": 0.99, "xanchor": "right", "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0},
         hovertemplate=f"<b>%{{text}}</b> (%{{location}})<br>{palette.hover_value(metric.id, 'z')} in {year}"
                       "<extra></extra>",
-        name=LEVEL_NAMES.get(level, level).capitalize(), showlegend=False,
+        name=_plural(level).capitalize(), showlegend=False,
     )
     marmot = go.Choroplethmap(
         geojson=marmot_outline_url or geojson_url, featureidkey="id",
@@ -131,7 +134,7 @@ def choropleth_map(level: str, codes: Sequence[str], values: Sequence[float], na
 
 def _alt(level, codes, z, names, metric, year) -> str:
     shown = [(v, n) for v, n in zip(z, names, strict=True) if v is not None]
-    kind = LEVEL_NAMES.get(level, level)
+    kind = _plural(level)
     if not shown:
         return f"Map of {len(codes):,} {kind} in England: no {palette.plain_label(metric.id)} values for {year}."
     low, high = min(shown), max(shown)
@@ -192,7 +195,7 @@ def area_values(level: str, codes: Sequence[str], values: Sequence[float], names
         "colorbar_title": _colourbar_title(metric, year),  # nested: colorbar.title.text
         "hovertemplate": f"<b>%{{text}}</b> (%{{location}})<br>{palette.hover_value(metric.id, 'z')} in {year}"
                          "<extra></extra>",
-        "name": LEVEL_NAMES.get(level, level).capitalize(),
+        "name": _plural(level).capitalize(),
     }
 
 

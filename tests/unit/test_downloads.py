@@ -27,7 +27,7 @@ MANIFEST = {
 }
 NAMES = {"E40000003": "London", "E54000030": "NHS South West London ICB", "marmot:coventry": "Coventry"}
 FILTERS = Filters(year="2022-23", region=["E40000003"], dispensing=["Yes"], marmot=["coventry"],
-                  quintile=[1, 2], size=["Under 5,000"])
+                  quintile=[1, 2], size=["lt5k"])
 
 
 @pytest.fixture()

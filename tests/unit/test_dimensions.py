@@ -1,0 +1,58 @@
+"""The declared dimensions are what every part reads: a filter or level that some part ignores fails here."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from dashboard import dimensions
+from dashboard.data.query import REQUIRED_FILES, Filters, load_atlas
+from dashboard.state import parse_query
+
+
+@pytest.fixture(scope="module")
+def atlas(processed_dir):
+    return load_atlas(str(processed_dir))
+
+
+def test_every_filter_is_a_field_of_a_selection_and_of_the_view():
+    from dashboard.state import ViewState
+
+    selection = {f.name for f in fields(Filters)} - {"year"}
+    view = {f.name for f in fields(ViewState)}
+    for flt in dimensions.FILTERS:
+        assert flt.key in selection and flt.key in view, flt.key
+    assert selection == {f.key for f in dimensions.FILTERS}
+
+
+@pytest.mark.parametrize("flt", [f for f in dimensions.FILTERS if f.choices], ids=lambda f: f.key)
+def test_a_choice_in_a_link_selects_exactly_the_practices_that_have_it(atlas, flt):
+    value, label = flt.choices[0]
+    state, notices = parse_query(f"?{flt.key}={value}", atlas)
+    assert notices == [] and getattr(state, flt.key) == [value]
+    chosen = atlas.select(state.filters())
+    stored = label if flt.stored_as_label else value
+    assert len(chosen) > 0 and (chosen[flt.column].astype(object) == stored).all()
+    others = atlas.year_practices()
+    assert len(chosen) < len(others)
+
+
+@pytest.mark.parametrize("flt", [f for f in dimensions.FILTERS if f.kind == "area"], ids=lambda f: f.key)
+def test_an_area_filter_accepts_codes_of_its_level_only(atlas, flt):
+    code = atlas.areas_at(flt.level)["code"].iloc[0]
+    other = next(level for level in dimensions.MAP_LEVELS if level != flt.level)
+    wrong = atlas.areas_at(other)["code"].iloc[0]
+    allowed = flt.allowed(atlas)
+    assert allowed(code) and not allowed(wrong)
+    assert (atlas.select(Filters(**{flt.key: [code]}))[flt.column].astype(object) == code).all()
+
+
+def test_every_level_with_boundaries_is_built_and_required(atlas):
+    for level in dimensions.GEO_LEVELS:
+        assert f"geo/{level}.geojson" in REQUIRED_FILES
+        assert (atlas.folder / "geo" / f"{level}.geojson").is_file()
+    for level in dimensions.LEVELS:
+        if level.code_column:
+            assert level.code_column in atlas.practices.columns, level.id
+        assert level.plural and level.name and level.title[0].isupper()
