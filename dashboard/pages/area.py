@@ -98,7 +98,7 @@ def cached_body(atlas, code: str, year: str) -> list:
     rank = profiles.rank_among_peers(atlas, code, year)
     pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
     trend = profiles.trend(atlas, code)
-    gap = inequality.fifth_gap(practices, "payments_per_weighted_patient", scope="area", area_name=data["name"])
+    gap = profiles.payment_gap(practices, data["name"])
     slopes = inequality_stats(practices, data["name"])
     return [
         html.P(f"{data['level_name'].capitalize()}, {year}. "

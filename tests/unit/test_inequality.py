@@ -350,3 +350,53 @@ def test_coventry_gets_a_within_area_comparison(atlas):
     assert all(g.practices >= inequality.MIN_PRACTICES and g.patients >= inequality.MIN_PATIENTS
                for g in local.groups)
     assert "fifths of patients within Coventry" in sentence(local)
+
+
+def test_the_area_page_and_the_briefing_state_the_same_gap(atlas):
+    """Southwark's page and PDF once disagreed ("2.1% more" against no caveat): both now print one sentence."""
+    from dashboard.briefing import briefing_sentences
+    from dashboard.data import profiles
+    from dashboard.pages import area
+
+    year = atlas.latest_year
+    data = profiles.profile(atlas, "E09000028", year)
+    practices = profiles.area_practices(atlas, "E09000028", year)
+    # as dashboard/exports.briefing_materials builds the PDF's sentences
+    pdf = briefing_sentences(data["name"], year, data["values"], data["england"],
+                             profiles.payment_gap(practices, data["name"]))
+    page = area.cached_body(atlas, "E09000028", year)
+
+    def find(node, wanted):
+        if getattr(node, "id", None) == wanted:
+            return node
+        children = getattr(node, "children", None) if not isinstance(node, list) else node
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str) and (hit := find(child, wanted)) is not None:
+                return hit
+        return None
+
+    shown = find(page, "area-gap").children
+    assert shown in pdf
+    assert "no clear difference" in shown and "fifths of patients within Southwark" in shown
+
+
+def test_the_briefing_pdf_carries_the_engine_sentences(atlas):
+    """The PDF itself (as downloaded) states Southwark's gap with its caveat and no bare '2.1% more'."""
+    import io
+
+    from pypdf import PdfReader
+
+    from dashboard import exports
+    from dashboard.briefing import _plain
+    from dashboard.data import profiles
+
+    year = atlas.latest_year
+    practices = profiles.area_practices(atlas, "E09000028", year)
+    materials = exports.briefing_materials(atlas, "E09000028", year)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(materials["pdf"])).pages)
+    gap = sentence(profiles.payment_gap(practices, "Southwark"))
+    england = sentence(inequality.against_reference(practices, PAY, atlas.england_sums(year), "Southwark"))
+    assert gap in materials["sentences"] and england in materials["sentences"]
+    assert _plain(gap) in text and _plain(england) in text
+    assert "2.1%" not in text
+    assert "1.1 years longer than England's 83.3" in text  # the page's +1.1, not 1.2
