@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from xml.sax.saxutils import escape
 
-import pandas as pd
-
-from . import metrics
+from . import inequality, metrics
+from .inequality import Comparison
 
 # Keys of area_values / england_values: metric ids from the registry.
 PAYMENT = "payments_per_weighted_patient"
@@ -34,22 +33,24 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]*$")
 
 # --- sentences --------------------------------------------------------------------------------------------
 def briefing_sentences(area_name: str, year: str, area_values: Mapping[str, float],
-                       england_values: Mapping[str, float], quintile_table: pd.DataFrame | None = None,
-                       le: Mapping | None = None) -> list[str]:
+                       england_values: Mapping[str, float], gap: Comparison | None = None,
+                       le: Mapping | None = None, versus_england: Comparison | None = None) -> list[str]:
     """Up to five sentences about an area against England, each written from the numbers given.
 
     area_values / england_values: registry metric id → value for the area and for England; used keys
     are payments_per_weighted_patient, practice_imd_score, share_patients_dispensing,
-    life_expectancy_female and life_expectancy_male. quintile_table: the area's payments per weighted
-    patient by national deprivation fifth, columns band (1 = most deprived … 5) and value (a `group`
-    column, as from aggregates.by_deprivation, is narrowed to "All practices"). le: optional life
-    expectancy override with keys female, male, england_female, england_male and period (text such
-    as "2016 to 2020"); without it the life expectancy keys of the two value dicts are used.
-    A sentence is left out when the numbers it needs are missing or not finite.
+    life_expectancy_female and life_expectancy_male. gap: the area's most against least deprived fifth
+    (profiles.payment_gap), written by inequality.sentence so the PDF says what the page says, caveats
+    included. le: optional life expectancy override with keys female, male, england_female, england_male
+    and period (text such as "2016 to 2020"); without it the life expectancy keys of the two value dicts
+    are used. versus_england: the area's payments against England (inequality.against_reference); when
+    given, the engine's sentence, with its interval, replaces the bare figures. A sentence is left out when
+    the numbers it needs are missing or not finite.
     """
     sentences = [
+        inequality.sentence(versus_england) if versus_england is not None else
         _payment_sentence(area_name, year, _get(area_values, PAYMENT), _get(england_values, PAYMENT)),
-        _gap_sentence(area_name, quintile_table),
+        inequality.sentence(gap) if gap is not None else "",
         _imd_sentence(_get(area_values, IMD), _get(england_values, IMD)),
         _life_sentence(area_values, england_values, le),
         _dispensing_sentence(area_name, _get(area_values, DISPENSING), _get(england_values, DISPENSING)),
@@ -89,28 +90,6 @@ def _payment_sentence(area_name: str, year: str, area: float | None, england: fl
     return f"{said}, {_money(abs(difference))}{share} {word} than England ({_money(england)})."
 
 
-def _gap_sentence(area_name: str, table: pd.DataFrame | None) -> str:
-    if table is None or table.empty or not {"band", "value"} <= set(table.columns):
-        return ""
-    if "group" in table.columns:
-        table = table[table["group"] == "All practices"]
-    values = {int(band): float(value) for band, value in zip(table["band"], table["value"], strict=True)
-              if pd.notna(band) and pd.notna(value) and math.isfinite(float(value))}
-    most, least = values.get(1), values.get(5)
-    if most is None or least is None:
-        return ""
-    # The table holds fifths of the area's own patients (profiles.local_bands), as the area page shows.
-    who = f"In {area_name}, practices serving the most deprived fifth of the area's patients"
-    difference = most - least
-    if _money(abs(difference)) == _money(0):
-        return (f"{who} received {_money(most)} {metrics.REGISTRY[PAYMENT].per}, the same as those serving the "
-                f"least deprived fifth.")
-    word = "more" if difference > 0 else "less"
-    share = f" ({_percent_of(difference, least)})" if least else ""
-    return (f"{who} received {_money(abs(difference))}{share} {word} {metrics.REGISTRY[PAYMENT].per} than those "
-            f"serving the least deprived fifth ({_money(most)} against {_money(least)}).")
-
-
 def _imd_sentence(area: float | None, england: float | None) -> str:
     if area is None:
         return ""
@@ -138,12 +117,15 @@ def _life_sentence(area_values: Mapping, england_values: Mapping, le: Mapping | 
             continue
         clause = f"{area:.1f} years for {who}"
         if england is not None:
-            difference = round(area, 1) - round(england, 1)
-            if abs(difference) < 0.05:
+            # subtract first, round once (as the page's "minus England" column does): rounding each side
+            # first made the PDF say 1.2 where the page said 1.1
+            difference = area - england
+            size = metrics.format_value(abs(difference), "years", 1).removesuffix(" years")
+            if size == metrics.format_value(0.0, "years", 1).removesuffix(" years"):
                 clause += f" (the same as England's {england:.1f})"
             else:
                 word = "longer" if difference > 0 else "shorter"
-                clause += f" ({abs(difference):.1f} years {word} than England's {england:.1f})"
+                clause += f" ({size} years {word} than England's {england:.1f})"
         clauses.append(clause)
     if not clauses:
         return ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from dashboard import briefing, config, downloads
+from dashboard import briefing, config, downloads, inequality
 from dashboard.data import profiles
 from dashboard.metrics import REGISTRY
 
@@ -70,7 +70,10 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
     }
     rows = [(REGISTRY[m].label, REGISTRY[m].format(data["values"][m]), REGISTRY[m].format(data["england"][m]))
             for m in BRIEFING_HEADLINE]
-    sentences = briefing.briefing_sentences(data["name"], year, data["values"], data["england"], pay_table)
+    sentences = briefing.briefing_sentences(
+        data["name"], year, data["values"], data["england"], profiles.payment_gap(practices, data["name"]),
+        versus_england=inequality.against_reference(practices, briefing.PAYMENT, atlas.england_sums(year),
+                                                    data["name"]))
     pdf = briefing.briefing_pdf(
         area_name=data["name"], area_code=code, year=year, headline_rows=rows, sentences=sentences,
         chart_pngs=[("Payments per weighted patient by deprivation fifth of the area's patients",

@@ -72,30 +72,39 @@ class Metric:
 
 
 def format_value(value, unit: str, decimals: int = 0) -> str:
+    """The one way a number is written: a real minus sign (−, not a hyphen) and never "−0" (a value that
+    rounds to zero has no sign), so a page, a PDF and a sentence cannot show the same number two ways."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)) or pd.isna(value):
         return "n/a"
     if unit == "£":
         return format_money(value)
     if unit == "£ per patient":
-        return f"{'−' if value < 0 else ''}£{abs(value):,.2f}"
+        return f"{_sign(value, 2)}£{abs(value):,.2f}"
     if unit == "%":
-        return f"{value:.{max(decimals, 1)}f}%"
+        places = max(decimals, 1)
+        return f"{_sign(value, places)}{abs(value):.{places}f}%"
     if unit == "years":
-        return f"{value:.1f} years" if decimals <= 1 else f"{value:.{decimals}f} years"
+        places = 1 if decimals <= 1 else decimals
+        return f"{_sign(value, places)}{abs(value):.{places}f} years"
     if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.{decimals}f}"
+        return f"{_sign(value, 0)}{abs(value):,.0f}"
+    return f"{_sign(value, decimals)}{abs(value):,.{decimals}f}"
+
+
+def _sign(value: float, places: int) -> str:
+    """"−" for a value that is still negative once rounded to `places` decimals, else nothing."""
+    return "−" if round(float(value), places) < 0 else ""
 
 
 def format_money(value: float) -> str:
-    size, sign = abs(value), "−" if value < 0 else ""
+    size = abs(value)
     if size >= 1e9:
-        return f"{sign}£{size / 1e9:,.2f}bn"
+        return f"{_sign(value, 2 - 9)}£{size / 1e9:,.2f}bn"
     if size >= 1e6:
-        return f"{sign}£{size / 1e6:,.1f}m"
+        return f"{_sign(value, 1 - 6)}£{size / 1e6:,.1f}m"
     if size >= 1e3:
-        return f"{sign}£{size / 1e3:,.0f}k"
-    return f"{sign}£{size:,.0f}"
+        return f"{_sign(value, -3)}£{size / 1e3:,.0f}k"
+    return f"{_sign(value, 0)}£{size:,.0f}"
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

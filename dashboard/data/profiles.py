@@ -118,3 +118,14 @@ def gradient_tables(atlas: Atlas, practices: pd.DataFrame, year: str) -> tuple[p
     life = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
                                      england=atlas.england_sums(year))
     return payments, life
+
+
+def payment_gap(practices: pd.DataFrame, area_name: str):
+    """The area's most against least deprived fifth of its own patients, as the page and the briefing state it.
+
+    One call for both, so the PDF cannot say "2.1% more" while the page says there is no clear difference.
+    """
+    from .. import inequality
+
+    return inequality.fifth_gap(practices, "payments_per_weighted_patient", scope="area", fifths_of="patients",
+                                area_name=area_name)

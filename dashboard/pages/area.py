@@ -9,9 +9,10 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from dashboard import inequality
 from dashboard.cache import bytes_cache
 from dashboard.components.search import search_form
-from dashboard.data import aggregates, profiles
+from dashboard.data import profiles
 from dashboard.data.query import load_atlas
 from dashboard.exports import KINDS, download_path
 from dashboard.figures import deprivation as deprivation_figures
@@ -97,7 +98,8 @@ def cached_body(atlas, code: str, year: str) -> list:
     rank = profiles.rank_among_peers(atlas, code, year)
     pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
     trend = profiles.trend(atlas, code)
-    inequality = inequality_stats(practices)
+    gap = profiles.payment_gap(practices, data["name"])
+    slopes = inequality_stats(practices, data["name"])
     return [
         html.P(f"{data['level_name'].capitalize()}, {year}. "
                + (f"Ranked {rank[0]} of {rank[1]} {plural(data['level_name'])} by payments per weighted patient "
@@ -117,7 +119,7 @@ def cached_body(atlas, code: str, year: str) -> list:
             html.H2(f"Inequality inside {data['name']}", id="area-inequality-title"),
             html.P("Practices are ranked by the deprivation of their patients (IMD score) and split into fifths of "
                    "the area's own registered patients; fifth 1 is the most deprived.", className="control-hint"),
-            html.P(aggregates.deprivation_gap(pay_table)["sentence"], className="gap-sentence", id="area-gap"),
+            html.P(inequality.sentence(gap), className="gap-sentence", id="area-gap"),
             html.Div(className="charts", children=[
                 chart("area-chart-pay", "Payments per weighted patient by deprivation fifth of the area's patients",
                       deprivation_figures.deprivation_bars(pay_table, band_label="quintile")),
@@ -125,7 +127,7 @@ def cached_body(atlas, code: str, year: str) -> list:
                       deprivation_figures.deprivation_bars(le_table, band_label="quintile",
                                                            metric_id="life_expectancy_female")),
             ]),
-            inequality,
+            slopes,
         ]),
         html.Section(**{"aria-labelledby": "area-trend-title"}, children=[
             html.H2("Every year, against England", id="area-trend-title"),
@@ -224,36 +226,40 @@ def official_table(data: dict) -> html.Table | None:
         html.Tbody(rows)])
 
 
-def inequality_stats(practices) -> html.Div:
-    """Slope and relative index of inequality, with intervals and the method in words."""
-    from dashboard import stats
-
-    rows = []
-    method = ""
+def inequality_stats(practices, area_name: str) -> html.Div:
+    """Slope and relative index of inequality from the engine, so the table and its sentences cannot disagree
+    with the gap sentence above them (same interval rule, same formatting, same small-number rule)."""
+    rows, sentences = [], []
     for metric_id, label in (("payments_per_weighted_patient", "Payments per weighted patient"),
                              ("life_expectancy_female", "Life expectancy, female"),
                              ("life_expectancy_male", "Life expectancy, male")):
-        frame = practices.assign(value=aggregates.practice_values(practices, metric_id))
-        result = stats.slope_index(frame, "value")
-        method = result.get("method", method)
-        metric = REGISTRY[metric_id]
-        if result["n"] < 3 or not math.isfinite(result["sii"]):
-            rows.append(html.Tr([html.Th(label, scope="row"), html.Td("Too few practices", colSpan=2)]))
+        result = inequality.slope_index(practices, metric_id, area_name)
+        sentences.append(html.Li(inequality.sentence(result)))
+        if result.certainty not in ("clear", "not clear"):
+            rows.append(html.Tr([html.Th(label, scope="row"),
+                                 html.Td("Too few practices" if result.certainty == "too small" else "No data",
+                                         colSpan=3), html.Td(f"{result.practices:,}")]))
             continue
+        metric = REGISTRY[metric_id]
         rows.append(html.Tr([
             html.Th(label, scope="row"),
-            html.Td(f"{format_value(result['sii'], metric.unit, 2)} (95% CI {format_value(result['sii_low'], metric.unit, 2)}"
-                    f" to {format_value(result['sii_high'], metric.unit, 2)})"),
-            html.Td(f"{result['rii']:.3f} ({result['rii_low']:.3f} to {result['rii_high']:.3f})"),
-            html.Td(f"{result['n']:,}"),
+            html.Td(f"{metric.format(result.estimate)} (95% CI {metric.format(result.low)} to "
+                    f"{metric.format(result.high)})"),
+            html.Td(f"{format_value(result.relative, 'score', 3)} ({format_value(result.relative_low, 'score', 3)} to "
+                    f"{format_value(result.relative_high, 'score', 3)})"),
+            html.Td("Yes" if result.is_clear else "No: the interval includes zero"),
+            html.Td(f"{result.practices:,}"),
         ]))
     return html.Div(children=[
         html.Table(className="data-table", id="area-sii", children=[
             html.Caption("Slope and relative index of inequality across the area's practices"),
             html.Thead(html.Tr([html.Th("Measure", scope="col"), html.Th("Slope index (SII)", scope="col"),
-                                html.Th("Relative index (RII)", scope="col"), html.Th("Practices", scope="col")])),
+                                html.Th("Relative index (RII)", scope="col"),
+                                html.Th("Clear difference?", scope="col"), html.Th("Practices", scope="col")])),
             html.Tbody(rows)]),
-        html.Details([html.Summary("How these are computed"), html.P(method)]),
+        html.Ul(sentences, className="sii-sentences", id="area-sii-sentences"),
+        html.Details([html.Summary("How these are computed"),
+                      *[html.P(paragraph) for paragraph in inequality.METHODS.split("\n\n")]]),
     ])
 
 

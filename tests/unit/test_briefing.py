@@ -11,17 +11,14 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from dashboard import config
+from dashboard import config, metrics
 from dashboard.briefing import briefing_pdf, briefing_sentences, pack_readme, pack_zip
+from dashboard.inequality import Comparison, fifth_gap, sentence
 
 ENGLAND = {"payments_per_weighted_patient": 159.10, "practice_imd_score": 21.7,
            "share_patients_dispensing": 9.8, "life_expectancy_female": 83.1, "life_expectancy_male": 79.4}
 AREA = {"payments_per_weighted_patient": 163.20, "practice_imd_score": 28.44,
         "share_patients_dispensing": 1.25, "life_expectancy_female": 81.2, "life_expectancy_male": 79.9}
-
-
-def quintiles(values) -> pd.DataFrame:
-    return pd.DataFrame({"band": [1, 2, 3, 4, 5], "value": values})
 
 
 def png(width=320, height=200, colour=(40, 90, 160)) -> bytes:
@@ -48,22 +45,28 @@ def test_payment_sentence_flips_to_less():
     assert "more" not in first
 
 
-def test_quintile_gap_sentence_both_ways():
-    less = briefing_sentences("Coventry", "2022-23", AREA, ENGLAND, quintiles([150.0, 152, 155, 158, 162.5]), None)
-    gap = next(s for s in less if "most deprived fifth" in s)
-    # 150 − 162.50 = −12.50; 12.5 / 162.5 = 7.69% → 7.7%
-    assert "£12.50 (7.7%) less per weighted patient" in gap
-    assert "(£150.00 against £162.50)" in gap
-    more = briefing_sentences("Coventry", "2022-23", AREA, ENGLAND, quintiles([170.0, 1, 1, 1, 160.0]), None)
-    gap = next(s for s in more if "most deprived fifth" in s)
-    assert "£10.00 (6.2%) more per weighted patient" in gap  # 10 / 160 = 6.25% → 6.2% (round half even)
+def gap_of(most, least) -> Comparison:
+    """A within-area gap from five practices of 2,500 patients in each end fifth (values in £ per weighted patient)."""
+    rows = [{"year": "2022-23", "practice_code": f"P{i}", "dispensing": "No", "registered_patients": 2500.0,
+             "weighted_patients": 2500.0, "total_payments": v * 2500.0, "total_incl_covid_pcn": v * 2500.0,
+             "pay_prescribing_dispensing": 0.0, "pay_dispensing_fee": 0.0, "imd_score": 60.0 - i,
+             "life_expectancy_female": np.nan, "life_expectancy_male": np.nan}
+            for i, v in enumerate(list(most) + [150.0] * 15 + list(least))]
+    for column in metrics.SUMMED:
+        for row in rows:
+            row.setdefault(column, 0.0)
+    return fifth_gap(pd.DataFrame(rows), "payments_per_weighted_patient", scope="area", area_name="Coventry")
 
 
-def test_quintile_table_from_by_deprivation_uses_all_practices():
-    table = pd.concat([quintiles([150.0, 1, 1, 1, 160.0]).assign(group="All practices"),
-                       quintiles([500.0, 1, 1, 1, 100.0]).assign(group="Dispensing")])
-    gap = next(s for s in briefing_sentences("X", "2022-23", AREA, ENGLAND, table, None) if "fifth" in s)
-    assert "£10.00" in gap and "less" in gap
+def test_gap_sentence_is_the_engine_sentence_caveats_included():
+    clear = gap_of([170.0, 171, 172, 173, 174], [150.0, 151, 152, 153, 154])
+    unclear = gap_of([100.0, 150, 200, 250, 300], [150.0, 175, 200, 225, 250])
+    for gap in (clear, unclear):
+        sentences = briefing_sentences("Coventry", "2022-23", AREA, ENGLAND, gap, None)
+        assert sentence(gap) in sentences
+    assert clear.certainty == "clear" and "£20.00 (13%) more" in sentence(clear)
+    text = " ".join(briefing_sentences("Coventry", "2022-23", AREA, ENGLAND, unclear, None))
+    assert "no clear difference" in text and "fifths of patients within Coventry" in text
 
 
 def test_imd_dispensing_and_life_expectancy_sentences():
@@ -87,9 +90,9 @@ def test_life_expectancy_override_with_period():
 def test_missing_values_omit_their_sentence():
     area = {**AREA, "payments_per_weighted_patient": float("nan"), "practice_imd_score": None}
     area.pop("share_patients_dispensing")
-    sentences = briefing_sentences("Coventry", "2022-23", area, ENGLAND, quintiles([150.0, 1, 1, 1, np.nan]), None)
+    sentences = briefing_sentences("Coventry", "2022-23", area, ENGLAND, None, None)
     text = " ".join(sentences)
-    assert "per weighted patient" not in text  # no payment figure and no quintile 5 to compare with
+    assert "per weighted patient" not in text  # no payment figure and no gap to state
     assert "IMD" not in text and "dispenses" not in text
     assert len(sentences) == 1 and "life expectancy" in sentences[0]
     assert briefing_sentences("Coventry", "2022-23", {}, {}, None, None) == []
@@ -167,3 +170,12 @@ def test_zip_rejects_unsafe_and_duplicate_names():
         pack_zip(pdf=b"", pngs={"dir/x.png": b""}, svgs={}, csvs={}, readme="")
     with pytest.raises(ValueError):
         pack_zip(pdf=b"", pngs={}, svgs={}, csvs={"README.txt.csv": b"", "README.txt": b""}, readme="")
+
+
+def test_life_expectancy_gap_is_subtracted_before_rounding():
+    # 81.24 − 80.16 = 1.08 → 1.1 years, as the page's "minus England" column shows; rounding each side
+    # first (81.2 − 80.2) would have said 1.0.
+    area = {**AREA, "life_expectancy_female": 81.24}
+    england = {**ENGLAND, "life_expectancy_female": 80.16}
+    text = " ".join(briefing_sentences("X", "2022-23", area, england, None, None))
+    assert "81.2 years for women (1.1 years longer than England's 80.2)" in text

@@ -1,0 +1,577 @@
+"""The one inequality engine: every comparison the Atlas states is computed here and written by `sentence`.
+
+Why one module: the area page, the briefing PDF and the explorer used to compute "the gap" three ways (fifths
+of England or of the area, rounding before or after subtracting) and to describe it three ways, so one place
+said "2.1% more" while the slope index beside it said "£57.85 less" and neither said the difference was not
+clear. Here a comparison is data (a `Comparison`) carrying its interval, its certainty and the rule that
+decided it, and `sentence` is the only function that turns one into words. No Dash: it is tested on paper
+examples and used by pages, exports and downloads alike.
+
+Values are computed only through metrics.group_sums / metrics.compute, so the figure inside a sentence is
+the figure on the bar, the map and in the download.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import metrics, stats
+
+NAN = float("nan")
+LEVEL = 0.95
+
+# --- the small-number rule ---------------------------------------------------------------------------------
+# A compared group needs at least this many practices with data and this many registered patients.
+# Why 5 practices: the interval of a group is estimated from the scatter between its practices; with 2-4 the
+# scatter itself is guesswork (1-3 degrees of freedom) and one unusual practice decides the answer (Southwark's
+# middle fifth of patients is 2 practices, one of them 77,000 patients). Why 10,000 patients: about one
+# average practice list; below it a "fifth" is a handful of tiny or atypical practices (walk-in centres,
+# practices that closed in the year), whose money per patient is no guide to the patients of an area.
+MIN_PRACTICES = 5
+MIN_PATIENTS = 10_000
+# A line (slope index, fitted trend on a scatter) needs at least this many practices: two points always fit a
+# line perfectly ("R² = 1.00") and a handful cannot separate a gradient from one outlier.
+MIN_LINE_PRACTICES = 10
+
+CERTAINTIES = ("clear", "not clear", "too small", "empty", "no data")
+KINDS = ("fifth_gap", "slope_index", "reference")
+BAND_NAMES = {5: ("fifth", "fifths"), 10: ("tenth", "tenths")}
+
+SMALL_NUMBER_RULE = (
+    f"A group is compared only if it has at least {MIN_PRACTICES} practices with data and "
+    f"{MIN_PATIENTS:,} registered patients; a line (slope index or fitted trend) needs at least "
+    f"{MIN_LINE_PRACTICES} practices. Below that the Atlas says the group is too small and gives no gap.")
+
+METHODS = f"""\
+How the Atlas compares the most and least deprived
+
+Two ways of forming deprivation fifths. Practices are ranked by the deprivation (IMD score) of the \
+neighbourhoods their patients live in. "Fifths of patients" cut that ranking so each fifth holds the same \
+number of registered patients; "fifths of practices" cut it so each holds the same number of practices, as \
+the Health Equity Evidence Centre's published analyses do. The two give different fifths when large and \
+small practices sit at different ends of the ranking. "England-wide fifths" rank every practice in England \
+in the year, so an area may have no practice in one of them (Coventry has none in England's least deprived \
+fifth of patients); "fifths within an area" rank only that area's practices, so they always compare the \
+area's own most and least deprived patients. Every statement names which fifths it uses. Tenths work the \
+same way.
+
+The gap between fifths. The value for a fifth is a ratio of sums: for payments per weighted patient, the \
+money paid to the fifth's practices divided by their weighted patients (not an average of practice \
+figures), the same number as on the bar chart. The gap is the most deprived fifth's value minus the least \
+deprived fifth's. Its 95% confidence interval treats the practices of each fifth as a sample of practices \
+like them: the variance of each fifth's ratio comes from how far each practice's money sits from what the \
+ratio predicts for its list (the linearised, or delta-method, variance of a ratio estimator, with the usual \
+n/(n − 1) correction); the two fifths' variances are added, and Student's t with Welch–Satterthwaite degrees \
+of freedom gives the interval. A percentage gap is given only for money per patient and only when the \
+difference is clear; shares are compared in percentage points, and life expectancy and deprivation scores \
+in their own units.
+
+An area against England or its region. The area's value is computed the same way and its interval is the \
+ratio estimator's interval over the area's practices (Student's t on practices − 1 degrees of freedom). \
+England's or the region's value is treated as known: it rests on many more practices.
+
+Slope index of inequality (SII) and relative index (RII). These use every practice, not only the two end \
+fifths. Practices are ordered from least to most deprived and each is placed at the midpoint of its share \
+of registered patients (0 = least deprived patient, 1 = most deprived). A straight line is fitted through \
+the practices' values, weighted by their registered patients; the SII is the line's value at the most \
+deprived end minus its value at the least deprived end, so a negative SII means less for the more deprived. \
+Its 95% interval uses the weighted least-squares standard error with Student's t on practices − 2 degrees \
+of freedom. The RII is the SII divided by the average value.
+
+When a difference is clear. A difference is called clear when its whole 95% interval is on one side of \
+zero. When the interval includes zero the Atlas says there is no clear difference, and still gives the \
+estimate with its interval. The intervals describe how much practices differ from one another, not errors \
+in the published payments, which are complete counts.
+
+Small numbers. {SMALL_NUMBER_RULE} If one of the compared fifths has no practice at all, the Atlas says \
+which one, rather than comparing with the next fifth along.
+"""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One side of a comparison, with what the small-number rule is judged on."""
+
+    label: str  # "most deprived fifth", "Southwark", "England", "all practices"
+    practices: int  # practices with data for the metric
+    patients: float  # their registered patients
+    value: float
+    band: int | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A stated comparison as data: what `sentence` writes, what a table shows, what a test pins.
+
+    estimate/low/high are on the metric's scale (most minus least deprived; area minus reference; SII).
+    relative/relative_low/relative_high: the percentage gap (fifth gap, reference) or the RII (slope index),
+    NaN where not meaningful. certainty is one of CERTAINTIES and `reason` says why in words.
+    """
+
+    kind: str
+    metric_id: str
+    estimate: float
+    low: float
+    high: float
+    level: float
+    certainty: str
+    reason: str
+    groups: tuple[Group, ...]
+    basis: str  # "England-wide fifths of patients", "fifths of practices within Southwark", ...
+    area_name: str | None = None
+    band_name: str = "fifth"
+    relative: float = NAN
+    relative_low: float = NAN
+    relative_high: float = NAN
+    practices: int = 0  # every practice used (slope index: the whole selection)
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def metric(self) -> metrics.Metric:
+        return metrics.REGISTRY[self.metric_id]
+
+    @property
+    def is_clear(self) -> bool:
+        return self.certainty == "clear"
+
+
+# --- deprivation bands -------------------------------------------------------------------------------------
+def deprivation_bands(practices: pd.DataFrame, fifths_of: str = "patients", bands: int = 5) -> pd.Series:
+    """Band 1 (most deprived) to `bands` for each practice, ranked among the practices given, year by year.
+
+    Reuses the data build's own banding (cumulative midpoint share of the ranking) so "fifths of patients" here
+    are exactly the fifths on the area page's charts; "fifths of practices" are the same cut with every
+    practice counted as one. Practices without a score or without patients get no band (NaN).
+    """
+    from .data.practice_measures import assign_deprivation_bands
+
+    _check_bands(bands)
+    if fifths_of not in ("patients", "practices"):
+        raise ValueError(f"fifths_of must be 'patients' or 'practices', not {fifths_of!r}")
+    patients = pd.to_numeric(practices["registered_patients"], errors="coerce").fillna(0.0).astype(float)
+    narrow = pd.DataFrame({
+        "year": practices["year"].astype(str),
+        "practice_code": practices["practice_code"].astype(str),
+        "imd_score": pd.to_numeric(practices["imd_score"], errors="coerce").astype(float),
+        # a practice counts once when forming fifths of practices, by its list when forming fifths of patients
+        "registered_patients": patients if fifths_of == "patients" else (patients > 0).astype(float),
+    }, index=practices.index)
+    banded = assign_deprivation_bands(narrow)
+    column = "imd_quintile" if bands == 5 else "imd_decile"
+    return banded[column].astype("Float64").astype(float)
+
+
+def _check_bands(bands: int) -> None:
+    if bands not in BAND_NAMES:
+        raise ValueError(f"bands must be 5 (fifths) or 10 (tenths), not {bands!r}")
+
+
+def basis_text(scope: str, fifths_of: str, bands: int = 5, area_name: str | None = None) -> str:
+    """Which fifths a statement uses, in the words every statement uses."""
+    plural = BAND_NAMES[bands][1]
+    if scope == "england":
+        return f"England-wide {plural} of {fifths_of}"
+    return f"{plural} of {fifths_of} within {area_name or 'the selected practices'}"
+
+
+# --- per-group values and their variance --------------------------------------------------------------------
+def _base_metric(metric_id: str) -> str:
+    """A gap-to-England metric compared between groups is its base metric: England's value cancels out."""
+    if metric_id not in metrics.REGISTRY:
+        raise KeyError(f"unknown metric {metric_id!r}")
+    metric = metrics.REGISTRY[metric_id]
+    if metric.unit in ("£", "count"):
+        raise ValueError(f"{metric_id} is a total, not a rate: a gap between groups of different sizes means "
+                         "nothing")
+    return metric.gap_to or metric_id
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    value: float
+    variance: float
+    practices: int
+    patients: float
+
+
+def _estimate(practices: pd.DataFrame, metric_id: str) -> _Estimate:
+    """A group's value (through group_sums/compute) and the linearised variance of that ratio of sums.
+
+    The linearisation is taken from metrics.compute itself (a numerical gradient of the formula with respect
+    to the group's sums), so the variance follows whatever formula the registry declares rather than a second
+    copy of it. For a ratio A/B it is the textbook n/(n−1)·Σ((a_i − R·b_i)/B)².
+    """
+    reads = list(metrics.REGISTRY[metric_id].reads)
+    if practices.empty:
+        return _Estimate(NAN, NAN, 0, 0.0)
+    parts = metrics.row_sums(practices)
+    contributing = parts[reads].ne(0).any(axis=1).to_numpy()
+    n = int(contributing.sum())
+    patients = float(parts["registered_patients"].to_numpy()[contributing].sum())
+    sums = metrics.group_sums(practices, None, [metric_id])
+    value = float(metrics.compute(metric_id, sums).iloc[0])
+    if n == 0 or not math.isfinite(value):
+        return _Estimate(NAN, NAN, n, patients)
+    if n < 2:
+        return _Estimate(value, NAN, n, patients)
+    base = sums[reads].iloc[0].to_numpy(dtype=float)
+    steps = 1e-6 * np.maximum(np.abs(base), 1.0)
+    shifted = np.repeat(base[None, :], 2 * len(reads), axis=0)
+    for k, step in enumerate(steps):
+        shifted[2 * k, k] += step
+        shifted[2 * k + 1, k] -= step
+    values = metrics.compute(metric_id, pd.DataFrame(shifted, columns=reads)).to_numpy(dtype=float)
+    gradient = (values[0::2] - values[1::2]) / (2 * steps)
+    z = parts[reads].to_numpy(dtype=float)[contributing] @ gradient
+    variance = n / (n - 1) * float(np.sum((z - z.mean()) ** 2))
+    return _Estimate(value, variance, n, patients)
+
+
+def _t_interval(estimate: float, variance: float, df: float, level: float) -> tuple[float, float]:
+    if not (math.isfinite(estimate) and math.isfinite(variance) and math.isfinite(df) and df > 0):
+        return NAN, NAN
+    margin = stats.t_quantile(0.5 + level / 2, df) * math.sqrt(max(variance, 0.0))
+    return estimate - margin, estimate + margin
+
+
+def _certainty_of_interval(low: float, high: float) -> tuple[str, str]:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "no data", "the interval could not be computed"
+    if low > 0 or high < 0:
+        return "clear", "the whole interval is on one side of zero"
+    return "not clear", "the interval includes zero"
+
+
+def _too_small(groups: tuple[Group, ...]) -> str:
+    small = [g for g in groups if g.practices < MIN_PRACTICES or g.patients < MIN_PATIENTS]
+    return "; ".join(f"the {g.label} has {g.practices:,} practice{'' if g.practices == 1 else 's'} and "
+                     f"{g.patients:,.0f} registered patients" for g in small)
+
+
+def _percent_meaningful(metric: metrics.Metric) -> bool:
+    """A percentage of money per patient reads naturally; of a share, a score or years it misleads."""
+    return metric.unit == "£ per patient"
+
+
+# --- most against least deprived fifth -------------------------------------------------------------------
+def fifth_gap(practices: pd.DataFrame, metric_id: str = metrics.MAP_DEFAULT, scope: str = "england",
+              fifths_of: str = "patients", area_name: str | None = None, bands: int = 5,
+              national: pd.DataFrame | None = None, level: float = LEVEL) -> Comparison:
+    """Most minus least deprived fifth (or tenth) of one year's practices, with its interval and certainty.
+
+    scope="england": England-wide bands; of patients they are the shipped imd_quintile/imd_decile columns,
+    of practices they are formed from every practice in England that year, so pass `national` (that year's
+    practices) unless `practices` is England itself. scope="area": the practices given are re-ranked among
+    themselves. The answer says which, so two pages using different fifths cannot look like a contradiction.
+    """
+    _check_bands(bands)
+    if scope not in ("england", "area"):
+        raise ValueError(f"scope must be 'england' or 'area', not {scope!r}")
+    if fifths_of not in ("patients", "practices"):
+        raise ValueError(f"fifths_of must be 'patients' or 'practices', not {fifths_of!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, not {level!r}")
+    if "year" in practices.columns and practices["year"].nunique() > 1:
+        raise ValueError("fifth_gap compares one year: pass one year's practices")
+    base = _base_metric(metric_id)
+    single, plural = BAND_NAMES[bands]
+    basis = basis_text(scope, fifths_of, bands, area_name)
+    common = {"kind": "fifth_gap", "metric_id": metric_id, "level": level, "basis": basis,
+              "area_name": area_name, "band_name": single,
+              "extra": {"scope": scope, "fifths_of": fifths_of, "bands": bands}}
+
+    if scope == "area":
+        band = deprivation_bands(practices, fifths_of, bands)
+    elif fifths_of == "patients":
+        band = pd.to_numeric(practices["imd_quintile" if bands == 5 else "imd_decile"], errors="coerce")
+        band = band.astype("Float64").astype(float)
+    else:
+        if national is None:
+            if area_name is not None:
+                raise ValueError("England-wide fifths of practices need `national`: every practice in England "
+                                 "that year")
+            national = practices
+        if "year" in practices.columns and len(practices):
+            national = national[national["year"].astype(str) == str(practices["year"].iloc[0])]
+        band = deprivation_bands(national, "practices", bands).reindex(practices.index)
+
+    most_label, least_label = f"most deprived {single}", f"least deprived {single}"
+    most = _estimate(practices[band == 1], base)
+    least = _estimate(practices[band == bands], base)
+    groups = (Group(most_label, most.practices, most.patients, most.value, 1),
+              Group(least_label, least.practices, least.patients, least.value, bands))
+    n_banded = int(band.notna().sum())
+    if n_banded == 0 or _estimate(practices[band.notna()], base).practices == 0:
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data",
+                          reason=f"no practice has both a deprivation {single} and a value for this measure",
+                          groups=groups, practices=0, **common)
+    empty = [label for label, b in ((most_label, 1), (least_label, bands)) if not (band == b).any()]
+    if empty:
+        where = f"{area_name}'s practices" if area_name else "the selected practices"
+        common["extra"]["empty"] = tuple(empty)
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="empty",
+                          reason=f"none of {where} is in the {' or the '.join(empty)}",
+                          groups=groups, practices=n_banded, **common)
+    missing = [g.label for g in groups if g.practices == 0]
+    if missing:
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data",
+                          reason=f"no practice in the {' or the '.join(missing)} has a value for this measure",
+                          groups=groups, practices=n_banded, **common)
+    small = _too_small(groups)
+    if small:
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="too small", reason=small, groups=groups,
+                          practices=n_banded, **common)
+
+    gap = most.value - least.value
+    variance = most.variance + least.variance
+    denominator = (most.variance ** 2 / (most.practices - 1) + least.variance ** 2 / (least.practices - 1))
+    df = variance ** 2 / denominator if denominator > 0 else float(most.practices + least.practices - 2)
+    common["extra"]["df"] = df
+    low, high = _t_interval(gap, variance, df, level)
+    certainty, reason = _certainty_of_interval(low, high)
+    relative = relative_low = relative_high = NAN
+    if _percent_meaningful(metrics.REGISTRY[base]) and least.value > 0 and most.value > 0:
+        # delta method on the ratio of the two fifths: Var(R1/R5) ≈ (R1/R5)²·(v1/R1² + v5/R5²)
+        quotient = most.value / least.value
+        spread = quotient * math.sqrt(most.variance / most.value ** 2 + least.variance / least.value ** 2)
+        r_low, r_high = _t_interval(quotient, spread ** 2, df, level)
+        relative, relative_low, relative_high = 100 * (quotient - 1), 100 * (r_low - 1), 100 * (r_high - 1)
+    return Comparison(estimate=gap, low=low, high=high, certainty=certainty, reason=reason, groups=groups,
+                      relative=relative, relative_low=relative_low, relative_high=relative_high,
+                      practices=n_banded, **common)
+
+
+# --- slope index -----------------------------------------------------------------------------------------
+def slope_index(practices: pd.DataFrame, metric_id: str = metrics.MAP_DEFAULT, area_name: str | None = None,
+                level: float = LEVEL) -> Comparison:
+    """The slope index (and relative index) across every practice given, as a Comparison.
+
+    Wraps stats.slope_index (the formula lives there) over each practice's own registry value, and applies the
+    line rule, so a slope is never reported from a handful of practices.
+    """
+    from .data.aggregates import practice_values
+
+    base = _base_metric(metric_id)
+    frame = practices.assign(_value=practice_values(practices, base)) if len(practices) else \
+        practices.assign(_value=pd.Series(dtype=float))
+    result = stats.slope_index(frame, "_value", confidence=level) if len(frame) else {"n": 0, "sii": NAN}
+    n = int(result["n"])
+    used = frame[np.isfinite(pd.to_numeric(frame["_value"], errors="coerce").astype(float))
+                 & np.isfinite(pd.to_numeric(frame["imd_score"], errors="coerce").astype(float))
+                 & (pd.to_numeric(frame["registered_patients"], errors="coerce") > 0)] if len(frame) else frame
+    patients = float(used["registered_patients"].sum()) if len(used) else 0.0
+    label = area_name or "selected practices"
+    groups = (Group(f"practices in {label}" if area_name else "selected practices", n, patients,
+                    float(result.get("mean", NAN))),)
+    common = {"kind": "slope_index", "metric_id": metric_id, "level": level,
+              "basis": f"all practices in {area_name}" if area_name else "all selected practices",
+              "area_name": area_name, "groups": groups, "practices": n,
+              "extra": {"method": result.get("method", "")}}
+    if n == 0:
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data",
+                          reason="no practice has a deprivation score, patients and a value for this measure",
+                          **common)
+    if n < MIN_LINE_PRACTICES:
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="too small",
+                          reason=f"{n:,} practice{'' if n == 1 else 's'}; a slope needs at least "
+                                 f"{MIN_LINE_PRACTICES}", **common)
+    if not math.isfinite(result["sii"]):
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data", reason=result["reason"], **common)
+    certainty, reason = _certainty_of_interval(result["sii_low"], result["sii_high"])
+    return Comparison(estimate=result["sii"], low=result["sii_low"], high=result["sii_high"], certainty=certainty,
+                      reason=reason, relative=result["rii"], relative_low=result["rii_low"],
+                      relative_high=result["rii_high"], **common)
+
+
+# --- an area against a reference ---------------------------------------------------------------------------
+def against_reference(practices: pd.DataFrame, metric_id: str, reference: pd.DataFrame,
+                      area_name: str, reference_name: str = "England", level: float = LEVEL) -> Comparison:
+    """An area's value minus England's (or its region's), subtracted before rounding, with an interval.
+
+    `reference` is the reference's group sums (one row, e.g. Atlas.england_sums(year)). The interval is the
+    ratio estimator's over the area's practices; the reference is treated as known (it rests on many more).
+    Subtracting unrounded values once, here, is what stops a page showing +1.1 years and a PDF 1.2.
+    """
+    base = _base_metric(metric_id)
+    area = _estimate(practices, base)
+    reference_value = float(metrics.compute(base, reference).iloc[0])
+    groups = (Group(area_name, area.practices, area.patients, area.value),
+              Group(reference_name, 0, float(reference["registered_patients"].iloc[0]), reference_value))
+    common = {"kind": "reference", "metric_id": metric_id, "level": level, "groups": groups,
+              "basis": f"{area_name} against {reference_name}", "area_name": area_name,
+              "practices": area.practices, "extra": {"reference_name": reference_name}}
+    if area.practices == 0 or not (math.isfinite(area.value) and math.isfinite(reference_value)):
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data",
+                          reason=f"{area_name if area.practices == 0 else reference_name} has no value for this "
+                                 "measure", **common)
+    small = _too_small(groups[:1])
+    if small:
+        return Comparison(estimate=area.value - reference_value, low=NAN, high=NAN, certainty="too small",
+                          reason=small, **common)
+    gap = area.value - reference_value
+    low, high = _t_interval(gap, area.variance, area.practices - 1, level)
+    certainty, reason = _certainty_of_interval(low, high)
+    relative = relative_low = relative_high = NAN
+    if _percent_meaningful(metrics.REGISTRY[base]) and reference_value > 0:
+        relative, relative_low, relative_high = (100 * x / reference_value for x in (gap, low, high))
+    return Comparison(estimate=gap, low=low, high=high, certainty=certainty, reason=reason, relative=relative,
+                      relative_low=relative_low, relative_high=relative_high, **common)
+
+
+# --- a fitted line on a scatter ------------------------------------------------------------------------------
+def fitted_line(x, y, weights=None, min_practices: int = MIN_LINE_PRACTICES) -> tuple[dict | None, str]:
+    """(fit, "") or (None, why not): below `min_practices` points no line is drawn and no R² is shown.
+
+    Two practices always lie on a line (R² = 1.00) and a few cannot tell a gradient from one unusual practice,
+    so the refusal is part of the answer rather than left to each chart.
+    """
+    from .data.aggregates import fit_line
+
+    fit = fit_line(x, y, weights)
+    n = int(fit["n"])
+    if n < min_practices:
+        return None, (f"No line is fitted: {n:,} practice{'' if n == 1 else 's'} with data, and a line needs at "
+                      f"least {min_practices}.")
+    if not math.isfinite(fit["slope"]):
+        return None, "No line is fitted: every practice has the same deprivation score."
+    return fit, ""
+
+
+# --- the one writer -----------------------------------------------------------------------------------------
+def fmt(metric: metrics.Metric, value: float) -> str:
+    """A value in the metric's own format (registry decimals, one minus sign)."""
+    return metric.format(value)
+
+
+def fmt_difference(metric: metrics.Metric, value: float) -> str:
+    """A difference: shares in percentage points, everything else in the metric's own format."""
+    if metric.unit == "%":
+        return metrics.format_value(value, "score", max(metric.decimals, 1)) + " percentage points"
+    return metric.format(value)
+
+
+def _percent(value: float) -> str:
+    size = abs(value)
+    return f"{size:.0f}%" if round(size) >= 10 else f"{size:.1f}%"
+
+
+def _name(metric: metrics.Metric) -> str:
+    """'payments per weighted patient', 'female life expectancy': the measure inside a sentence."""
+    head, _, qualifier = metric.label.partition(", ")
+    lower = head[0].lower() + head[1:] if not head[:3].isupper() else head
+    if metric.unit == "£ per patient" or not qualifier:
+        return lower + (f", {qualifier}" if qualifier else "")
+    return f"{qualifier} {lower}"
+
+
+def _words(metric: metrics.Metric, value: float) -> str:
+    if metric.unit == "£ per patient":
+        return "more" if value > 0 else "less"
+    if metric.id.startswith("life_expectancy"):
+        return "longer" if value > 0 else "shorter"
+    return "higher" if value > 0 else "lower"
+
+
+def _interval(metric: metrics.Metric, low: float, high: float, level: float) -> str:
+    return f"{level * 100:g}% confidence interval {fmt_difference(metric, low)} to {fmt_difference(metric, high)}"
+
+
+def _same_side_interval(metric: metrics.Metric, low: float, high: float, level: float) -> str:
+    """A clear interval in the direction of the estimate ('£1.00 to £6.00 less'), no signs to untangle."""
+    a, b = sorted((abs(low), abs(high)))
+    return (f"{level * 100:g}% confidence interval {fmt_difference(metric, a)} to {fmt_difference(metric, b)} "
+            f"{_words(metric, low)}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def sentence(comparison: Comparison) -> str:
+    """The one sentence for a comparison: every page, PDF and download calls this and nothing else.
+
+    It names the fifths used, says "no clear difference" when the interval includes zero (still giving the
+    estimate and its interval), says a group is too small rather than giving a gap, and names an empty fifth.
+    """
+    writer = {"fifth_gap": _fifth_sentence, "slope_index": _slope_sentence, "reference": _reference_sentence}
+    return writer[comparison.kind](comparison)
+
+
+def _fifth_sentence(c: Comparison) -> str:
+    metric = metrics.REGISTRY[_base_metric(c.metric_id)]
+    most, least = c.groups
+    scope = c.extra.get("scope")
+    opening = f"Using {c.basis}"
+    if scope == "england" and c.area_name:
+        opening = f"For practices in {c.area_name}, using {c.basis}"
+    part = c.band_name
+    if c.certainty == "no data":
+        return f"{opening}, there are no data to compare the most and least deprived {part}s: {c.reason}."
+    if c.certainty == "empty":
+        return (f"{opening}, {_name(metric)} cannot be compared between the most and least deprived {part}s: "
+                f"{c.reason}.")
+    if c.certainty == "too small":
+        return (f"{opening}, {_name(metric)} cannot be compared between the most and least deprived {part}s "
+                f"because too few practices are in them: {c.reason} (a {part} needs at least "
+                f"{_plural(MIN_PRACTICES, 'practice')} and {MIN_PATIENTS:,} registered patients), so no gap is "
+                f"given.")
+    if c.certainty == "not clear":
+        return (f"{opening}, there is no clear difference in {_name(metric)} between practices serving the most "
+                f"deprived {part} ({fmt(metric, most.value)}) and the least deprived {part} "
+                f"({fmt(metric, least.value)}): most minus least deprived is {fmt_difference(metric, c.estimate)} "
+                f"({_interval(metric, c.low, c.high, c.level)}), an interval that includes zero.")
+    size, word = fmt_difference(metric, abs(c.estimate)), _words(metric, c.estimate)
+    share = f" ({_percent(c.relative)})" if math.isfinite(c.relative) else ""
+    interval = _same_side_interval(metric, c.low, c.high, c.level)
+    if metric.unit == "£ per patient":
+        return (f"{opening}, practices serving the most deprived {part} received {fmt(metric, most.value)} "
+                f"{metric.per}, {size}{share} {word} than those serving the least deprived {part} "
+                f"({fmt(metric, least.value)}; {interval}).")
+    return (f"{opening}, {_name(metric)} for practices serving the most deprived {part} was "
+            f"{fmt(metric, most.value)}, {size}{share} {word} than for those serving the least deprived {part} "
+            f"({fmt(metric, least.value)}; {interval}).")
+
+
+def _slope_sentence(c: Comparison) -> str:
+    metric = metrics.REGISTRY[_base_metric(c.metric_id)]
+    where = f"the {_plural(c.practices, 'practice')} in {c.area_name}" if c.area_name else \
+        f"the {_plural(c.practices, 'selected practice')}"
+    if c.certainty == "no data":
+        return f"There are no data for a slope index of inequality in {_name(metric)}: {c.reason}."
+    if c.certainty == "too small":
+        return (f"With only {where}, there are too few practices for a slope index of inequality in "
+                f"{_name(metric)} (at least {MIN_LINE_PRACTICES} are needed), so none is given.")
+    head = (f"Across {where}, the slope index of inequality in {_name(metric)} is "
+            f"{fmt_difference(metric, c.estimate)} ({_interval(metric, c.low, c.high, c.level)})")
+    if c.certainty == "not clear":
+        return f"{head}, an interval that includes zero, so there is no clear gradient with deprivation."
+    return (f"{head}: the fitted line is {fmt_difference(metric, abs(c.estimate))} {_words(metric, c.estimate)} "
+            f"at the most deprived end than at the least deprived end.")
+
+
+def _reference_sentence(c: Comparison) -> str:
+    metric = metrics.REGISTRY[_base_metric(c.metric_id)]
+    area, reference = c.groups
+    if c.certainty == "no data":
+        return f"There are no data to compare {_name(metric)} in {area.label} with {reference.label}: {c.reason}."
+    if c.certainty == "too small":
+        return (f"{area.label} is too small to compare {_name(metric)} with {reference.label} ({c.reason}; at least "
+                f"{_plural(MIN_PRACTICES, 'practice')} and {MIN_PATIENTS:,} registered patients are needed).")
+    if c.certainty == "not clear":
+        return (f"There is no clear difference in {_name(metric)} between practices in {area.label} "
+                f"({fmt(metric, area.value)}) and {reference.label} ({fmt(metric, reference.value)}): "
+                f"{area.label} minus {reference.label} is {fmt_difference(metric, c.estimate)} "
+                f"({_interval(metric, c.low, c.high, c.level)}), an interval that includes zero.")
+    size, word = fmt_difference(metric, abs(c.estimate)), _words(metric, c.estimate)
+    share = f" ({_percent(c.relative)})" if math.isfinite(c.relative) else ""
+    interval = _same_side_interval(metric, c.low, c.high, c.level)
+    if metric.unit == "£ per patient":
+        return (f"Practices in {area.label} received {fmt(metric, area.value)} {metric.per}, {size}{share} {word} "
+                f"than {reference.label} ({fmt(metric, reference.value)}; {interval}).")
+    name = _name(metric)
+    return (f"{name[0].upper()}{name[1:]} for practices in {area.label} was {fmt(metric, area.value)}, {size} "
+            f"{word} than {reference.label} ({fmt(metric, reference.value)}; {interval}).")
