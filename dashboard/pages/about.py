@@ -22,6 +22,7 @@ TITLE = "Methods and sources · Equity Atlas"
 SECTIONS = [
     ("measures", "What each measure means"),
     ("deprivation", "How deprivation fifths are defined"),
+    ("comparisons", "How comparisons are made, and when a difference is clear"),
     ("areas", "Where the areas come from"),
     ("sources", "Data sources"),
     ("caveats", "Known caveats"),
@@ -49,6 +50,7 @@ def about_content(atlas, coverage: list[dict] | None = None) -> html.Div:
             [html.Li(html.A(title, href=f"#{anchor}")) for anchor, title in SECTIONS])),
         section("measures", measures_table()),
         section("deprivation", deprivation_section(atlas, latest)),
+        section("comparisons", methods_section()),
         section("areas", areas_section(atlas, latest)),
         section("sources", sources_section(atlas.manifest)),
         section("caveats", caveats_section(atlas, latest, coverage)),
@@ -76,6 +78,18 @@ def table(caption: str, headers: list[str], rows: list[list], table_id: str | No
             html.Tbody(body),
         ]),
     ])
+
+
+def methods_section() -> list:
+    """inequality.METHODS as paragraphs: the engine's own words, so the page cannot describe another method."""
+    from dashboard.inequality import METHODS
+
+    paragraphs = [p.strip() for p in METHODS.split("\n\n") if p.strip()][1:]  # the first line is the title
+    children = []
+    for paragraph in paragraphs:
+        head, _, rest = paragraph.partition(". ")
+        children.append(html.P([html.Strong(head + "."), " ", rest]))
+    return children
 
 
 def share(part: float, whole: float) -> str:

@@ -76,8 +76,10 @@ def test_url_keys_table(page):
 def test_structure_is_accessible(page):
     assert len(find(page, lambda n: isinstance(n, html.H1))) == 1
     headings = [text_of(h) for h in find(page, lambda n: isinstance(n, html.H2))]
-    assert headings[:3] == ["What each measure means", "How deprivation fifths are defined",
-                            "Where the areas come from"]
+    from dashboard.pages.about import SECTIONS
+
+    assert headings[:len(SECTIONS)] == [title for _, title in SECTIONS]
+    assert "How comparisons are made, and when a difference is clear" in headings
     assert "Known caveats" in headings and "Data sources" in headings
     for header in find(page, lambda n: isinstance(n, html.Th)):
         assert header.scope in ("col", "row")
@@ -103,3 +105,11 @@ def test_page_is_routed_and_renders_without_a_coverage_file(atlas):
     route, _ = resolve("/about")
     assert route is not None and route.title == "Methods and sources · Equity Atlas"
     assert "Known caveats" in text_of(about_content(atlas, coverage=[]))
+
+
+def test_methods_are_the_engines_own_words(page):
+    from dashboard.inequality import MIN_PATIENTS, MIN_PRACTICES
+
+    text = text_of(page)
+    assert "Welch–Satterthwaite" in text and "Slope index of inequality (SII)" in text
+    assert f"at least {MIN_PRACTICES} practices with data and {MIN_PATIENTS:,} registered patients" in text
