@@ -237,7 +237,8 @@ def layout(client, dependencies):
     for cid in found.ids:
         for clicks in (None, 1, 3):
             found.add((id_key(cid), "n_clicks"), clicks)
-    for request in ({"startRow": 0, "endRow": 20, "sortModel": [], "filterModel": {}},
+    # As dash-ag-grid sends them: the grid's params object, its api emptied by JSON.
+    for request in ({"startRow": 0, "endRow": 20, "sortModel": [], "filterModel": {}, "api": {}},
                     {"startRow": 20, "endRow": 40, "sortModel": [{"colId": "total_payments", "sort": "desc"}],
                      "filterModel": {"practice_name": {"filterType": "text", "type": "contains", "filter": "health"},
                                      "registered_patients": {"filterType": "number", "type": "greaterThan",
