@@ -201,7 +201,7 @@ class Layout:
 def dependencies(client):
     found = [dep for dep in client.get("/_dash-dependencies").get_json() if is_server_callback(dep)]
     missing = sorted(set(SERVER_OUTPUTS) - {dep["output"] for dep in found})
-    assert not missing, f"the app serves no callback for {missing}: did another app in this process serve first?"
+    assert not missing, f"the app serves no callback for {missing}"
     return found
 
 
@@ -409,19 +409,13 @@ def bodies(draw, dep: dict, layout: Layout):
 
 
 def server_callbacks() -> list[str]:
-    """Each server callback's output key, read at collection time so each gets its own test and examples.
+    """Each server callback's output key, read at collection so each gets its own test and its own examples.
 
-    Importing the pages registers their callbacks in Dash's global list (an app moves them into its own on
-    its first request, after collection); the router's callback is the app's own.
+    At collection no app has answered a request yet, so Dash's global registry still holds every page's
+    callbacks (tests/security/conftest.py imports the pages and hands them to the app under test).
     """
-    import importlib
-
     import dash._callback as registry
 
-    from dashboard.app import PAGE_MODULES
-
-    for name in PAGE_MODULES:
-        importlib.import_module(f"dashboard.pages.{name}")
     return ["..page-content.children...page-title.data.."] + [
         entry["output"] for entry in registry.GLOBAL_CALLBACK_LIST if is_server_callback(entry)]
 
