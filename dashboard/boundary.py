@@ -15,9 +15,6 @@ Two answers, neither with a traceback:
 - a well-formed request carrying a value no page of ours sends (a year we have no data for, a number where
   a list belongs, a lone surrogate) → nothing changes: 204 (Dash's PreventUpdate), or, when the callback
   writes the page's notice area, a notice there. Logged at INFO in one line, for the curious operator.
-
-Background callbacks (and Dash's helper that cancels them) get the structural check only: they are being
-replaced by plain download links.
 """
 
 from __future__ import annotations
@@ -100,6 +97,25 @@ def path(value) -> None:
 
 
 query = text(65_536)  # a dcc.Location search: parse_query and the pages read it leniently (with notices)
+
+
+def scalar(max_length: int = 40) -> Rule:
+    """One plain value (number, text, true/false or nothing) for a callback that reads it leniently itself.
+
+    The what-if uplift is one: whatif.clamp_uplift turns 250, "1e9" or "abc" into a clamped figure or a
+    notice of its own, better than a refusal could say. Only what it cannot take is refused here: lists and
+    dicts, lone surrogates, long text, and integers too big to become a float.
+    """
+    def rule(value):
+        if value is None or isinstance(value, (bool, float)):
+            return
+        if isinstance(value, int):
+            if abs(value) > 10**300:
+                raise Refused("an integer too large to be a number here")
+            return
+        check_text(value, max_length)
+
+    return rule
 
 
 def n_clicks(value) -> None:
@@ -428,16 +444,6 @@ def _check_values(values: list[tuple[str, str, dict]]) -> None:
             raise Refused(f"{key}: {refused}") from None
 
 
-def is_background(app, output: str) -> bool:
-    """A background callback or Dash's helper that cancels one (its output is the cancel button's id)."""
-    spec = app.callback_map[output]
-    if spec.get("background"):
-        return True
-    cancels = {f"{c['id']}.id" for s in app.callback_map.values() if s.get("background")
-               for c in s["background"].get("cancel", [])}
-    return output in cancels
-
-
 def notice_answer(output: str) -> flask.Response | None:
     """The callback's notice area told why nothing changed, if it writes one; the rest left as it is."""
     from dash import html
@@ -478,8 +484,6 @@ def screen(app) -> flask.Response | None:
         values = _check_structure(body, app.callback_map[output], output)
     except Broken as broken:
         return bad_request(str(broken))
-    if is_background(app, output):
-        return None
     try:
         _check_values(values)
     except Refused as refused:
@@ -497,8 +501,8 @@ def screen(app) -> flask.Response | None:
 def undeclared(app) -> list[str]:
     """Inputs and states of server callbacks that have no rule: each would be refused, so a test lists them."""
     missing = []
-    for output, spec in app.callback_map.items():
-        if "callback" not in spec or is_background(app, output):  # clientside, or background
+    for spec in app.callback_map.values():
+        if "callback" not in spec:  # clientside: runs in the browser
             continue
         for dep in (spec.get("inputs") or []) + (spec.get("state") or []):
             component_id = dep["id"]

@@ -93,9 +93,10 @@ def layout(search: str = "", **_params):
     ])
 
 
-@boundary.accepts({"whatif-rule.value": boundary.one_of(whatif.RULES), "whatif-uplift.value": boundary.number(0, MAX_UPLIFT),
+@boundary.accepts({"whatif-rule.value": boundary.one_of(whatif.RULES),
+                   "whatif-uplift.value": boundary.scalar(),  # clamp_uplift clamps it, or says why not
                    "whatif-year.value": boundary.one_of(boundary.years), "whatif-level.value": boundary.one_of(LEVELS),
-                   "whatif-url.search": boundary.query})
+                   "whatif-url.search": boundary.query}, notice="whatif-notice.children")
 @callback(Output("whatif-map", "figure"), Output("whatif-bars", "figure"), Output("whatif-summary", "children"),
           Output("whatif-map-alt", "children"), Output("whatif-bars-alt", "children"),
           Output("whatif-methods", "children"), Output("whatif-url", "search"), Output("whatif-notice", "children"),

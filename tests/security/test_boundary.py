@@ -44,7 +44,7 @@ def view(atlas):
 ROUTER = "..page-content.children...page-title.data.."
 COMPARE = "..compare-body.children...compare-url.search.."
 WHATIF = ("..whatif-map.figure...whatif-bars.figure...whatif-summary.children...whatif-map-alt.children"
-          "...whatif-bars-alt.children...whatif-methods.children...whatif-url.search..")
+          "...whatif-bars-alt.children...whatif-methods.children...whatif-url.search...whatif-notice.children..")
 MAP = "..ex-map.figure...map-title.children...ex-map-alt.children.."
 
 
@@ -72,12 +72,28 @@ def test_pathname_not_text(client):
     assert answer(client, body(ROUTER, [("url", "pathname", 5)], [("url", "search", "")]))[0] == 204
 
 
-@pytest.mark.parametrize("uplift", ["abc", 1e308, float("nan"), -1, True])
-def test_whatif_uplift_out_of_range(client, atlas, uplift):
-    request = body(WHATIF, [("whatif-rule", "value", "deprivation_uplift"), ("whatif-uplift", "value", uplift),
-                            ("whatif-year", "value", atlas.latest_year), ("whatif-level", "value", "la")],
-                   [("whatif-url", "search", "")])
-    assert answer(client, request)[0] == 204
+def whatif_body(atlas, uplift, rule="deprivation_uplift") -> dict:
+    return body(WHATIF, [("whatif-rule", "value", rule), ("whatif-uplift", "value", uplift),
+                         ("whatif-year", "value", atlas.latest_year), ("whatif-level", "value", "la")],
+                [("whatif-url", "search", "")])
+
+
+@pytest.mark.parametrize("uplift, said", [("abc", "must be a number"), (1e308, "showing 20%"),
+                                          (float("nan"), "must be a number"), (-1, "showing 0%"),
+                                          (True, "must be a number"), ("1e400", "must be a number")])
+def test_whatif_uplift_out_of_range_is_clamped_or_explained(client, atlas, uplift, said):
+    """The what-if reads its uplift leniently itself (whatif.clamp_uplift): the boundary lets plain values by."""
+    status, text = answer(client, whatif_body(atlas, uplift))
+    assert status == 200 and said in json.dumps(json.loads(text)["response"]["whatif-notice"])
+
+
+@pytest.mark.parametrize("uplift, rule", [([5], "deprivation_uplift"), ({"v": 5}, "deprivation_uplift"),
+                                          (10**400, "deprivation_uplift"), ("\ud800", "deprivation_uplift"),
+                                          (5, "no_such_rule"), (5, None)])
+def test_whatif_refusals_say_so_in_its_notice(client, atlas, uplift, rule):
+    status, text = answer(client, whatif_body(atlas, uplift, rule))
+    response = json.loads(text)["response"]
+    assert status == 200 and set(response) == {"whatif-notice"} and "could not use" in json.dumps(response)
 
 
 def test_whatif_honest_request_still_runs(client, atlas):
@@ -157,9 +173,9 @@ def test_download_refuses_an_unknown_chart(client, view):
     assert answer(client, request)[0] == 204
 
 
-def test_area_year_refuses_an_unknown_year(client):
-    request = body("..area-body.children...area-url.search..", [("area-year", "value", "1066-67")],
-                   [("area-code", "data", "E08000026")])
+def test_area_year_refuses_an_unknown_year(client, app):
+    (output,) = [o for o in app.callback_map if o.startswith("..area-body.children")]
+    request = body(output, [("area-year", "value", "1066-67")], [("area-code", "data", "E08000026")])
     assert answer(client, request)[0] == 204
 
 

@@ -6,8 +6,6 @@ rendered through the router callback and its component tree walked for ids, valu
 then mutates those values: wrong types, nulls, huge and tiny numbers, NaN and infinities, lone surrogates,
 long strings, unknown ids, lists where dicts belong, and broken body structure. A client's mistake must come
 back as 204, a notice or a 4xx: never a 500, never a traceback in the log.
-
-Background callbacks (the area briefing) are left out: they are being replaced by plain download links.
 """
 
 from __future__ import annotations
@@ -134,8 +132,9 @@ def split_output(output: str) -> list[tuple[str, str]]:
 
 
 def is_server_callback(dep: dict) -> bool:
-    # Clientside callbacks run in the browser; background ones (and Dash's helper that cancels them, the only
-    # callback whose output is a component's "id") are being replaced and stay out of this fuzz.
+    # Clientside callbacks run in the browser. Background ones (there are none since briefings became GET
+    # downloads) and Dash's helper that cancels one (the only callback whose output is a component's "id")
+    # answer through Dash's job manager, polled; this fuzz sends one request and reads one answer.
     return (dep.get("clientside_function") is None and not dep.get("background")
             and not any(prop == "id" for _id, prop in split_output(dep["output"])))
 
