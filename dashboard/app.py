@@ -11,7 +11,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from flask import abort, request, send_from_directory
 
-from . import config, export_routes, security
+from . import boundary, config, export_routes, security
 from .components.search import search_form
 from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
@@ -137,6 +137,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
         footer(atlas),
     ])
 
+    @boundary.accepts({"url.pathname": boundary.path, "url.search": boundary.query})
     @app.callback(Output("page-content", "children"), Output("page-title", "data"),
                   Input("url", "pathname"), State("url", "search"))
     def render_page(pathname, search):

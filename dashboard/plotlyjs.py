@@ -58,7 +58,27 @@ def _is_full_plotlyjs(resource: dict) -> bool:
 
 
 class AtlasDash(dash.Dash):
-    """dash.Dash serving static/plotly-atlas.min.js as plotly.js. Use exactly as dash.Dash."""
+    """dash.Dash serving static/plotly-atlas.min.js as plotly.js. Use exactly as dash.Dash.
+
+    It also answers a client's mistakes as a client's mistakes, which plain Dash answers with a 500 and a
+    traceback: every callback request passes dashboard/boundary.py before Dash runs it, and a script it
+    never registered is a 404.
+    """
+
+    def dispatch(self):
+        from .boundary import screen
+
+        answer = screen(self)  # a 400, a notice, or PreventUpdate (204) for a request we will not run
+        return answer if answer is not None else super().dispatch()
+
+    def serve_component_suites(self, package_name, fingerprinted_path):
+        from dash.fingerprint import check_fingerprint
+        from flask import abort
+
+        path_in_package, _fingerprinted = check_fingerprint(fingerprinted_path)
+        if path_in_package not in self.registered_paths.get(package_name, ()):
+            abort(404)  # Dash raises DependencyException (a 500) for a file it does not serve
+        return super().serve_component_suites(package_name, fingerprinted_path)
 
     def _setup_plotlyjs(self):
         # dcc._js_dist is module-level state shared by every Dash app in the process, and

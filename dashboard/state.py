@@ -7,7 +7,9 @@ default takes their place, so a mangled link still opens a sensible page.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 from urllib.parse import parse_qs, urlencode
 
 from .data.query import CONTRACTS, DISPENSING, RURALITY, Filters
@@ -71,6 +73,53 @@ def to_query(state: ViewState, latest_year: str) -> str:
     return "?" + urlencode(pairs, safe=",:") if pairs else ""
 
 
+def field_rules(atlas) -> dict[str, Callable[[object], bool]]:
+    """Which value each ViewState field accepts (for a list field: which item), as typed in the state.
+
+    The one definition of a valid view: a link (parse_query), a control's value and a stored state
+    (dashboard/boundary.py) are all checked against it, so they cannot drift apart. Each rule checks
+    the type first: a tampered request can send a list or a number where a code is expected.
+    """
+    return _field_rules(atlas)
+
+
+@lru_cache(maxsize=4)
+def _field_rules(atlas) -> dict[str, Callable[[object], bool]]:
+    known_areas = atlas.area_by_code.index
+    area_levels = atlas.area_by_code["level"]
+    marmot_slugs = frozenset(atlas.marmot_places.loc[atlas.marmot_places["mapped"], "slug"])
+    years = frozenset(atlas.years)
+
+    def area_at(level: str | None) -> Callable[[object], bool]:
+        return lambda v: isinstance(v, str) and v in known_areas and (level is None or area_levels.at[v] == level)
+
+    def member(values) -> Callable[[object], bool]:
+        accepted = frozenset(values)
+        return lambda v: isinstance(v, str) and v in accepted
+
+    return {
+        "year": lambda v: isinstance(v, str) and v in years,
+        "level": member(LEVELS),
+        "metric": member(REGISTRY),
+        "band": member(BANDS),
+        "area": area_at(None),
+        "region": area_at("region"),
+        "icb": area_at("icb"),
+        "la": area_at("la"),
+        "marmot": lambda v: isinstance(v, str) and v in marmot_slugs,
+        "rurality": member(RURALITY),
+        "dispensing": member(DISPENSING),
+        "contract": member(CONTRACTS),
+        "quintile": lambda v: type(v) is int and 1 <= v <= 5,  # noqa: E721 (True is an int, not a fifth)
+        "size": member(SIZE_KEYS),
+    }
+
+
+def _typed(key: str, text: str):
+    """A link's text as the state holds it: quintiles are numbers, everything else stays text."""
+    return int(text) if key == "quintile" and text in {"1", "2", "3", "4", "5"} else text
+
+
 def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
     """(state, notices) from a query string such as '?year=2022-23&level=icb&metric=...'."""
     state = default_state(atlas.latest_year)
@@ -79,8 +128,7 @@ def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
         params = parse_qs((search or "").lstrip("?"), keep_blank_values=True, max_num_fields=50)
     except ValueError:
         return state, ["The link had too many settings to read, so the default view is shown."]
-    known_areas = atlas.area_by_code.index
-    marmot_slugs = set(atlas.marmot_places.loc[atlas.marmot_places["mapped"], "slug"])
+    rules = field_rules(atlas)
 
     def single(key: str) -> str | None:
         values = params.get(key)
@@ -92,45 +140,34 @@ def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
             return None
         return value
 
-    # key: (accepted values, what to say when a value is not one of them); the default stays in place.
+    # key: what to say when a value is not accepted; the default stays in place.
     singles = {
-        "year": (set(atlas.years), "There is no data for the year “{}”; showing " + atlas.latest_year + "."),
-        "level": (set(LEVELS), "“{}” is not a map level (use la, icb or region); showing local authorities."),
-        "metric": (set(REGISTRY), "“{}” is not a measure we know; showing " + REGISTRY[MAP_DEFAULT].label + "."),
-        "band": (set(BANDS), "“{}” is not a deprivation band (use quintile or decile)."),
-        "area": (known_areas, "We could not find an area with the code “{}”; showing all of England."),
+        "year": "There is no data for the year “{}”; showing " + atlas.latest_year + ".",
+        "level": "“{}” is not a map level (use la, icb or region); showing local authorities.",
+        "metric": "“{}” is not a measure we know; showing " + REGISTRY[MAP_DEFAULT].label + ".",
+        "band": "“{}” is not a deprivation band (use quintile or decile).",
+        "area": "We could not find an area with the code “{}”; showing all of England.",
     }
-    for key, (accepted, complaint) in singles.items():
+    for key, complaint in singles.items():
         value = single(key)
         if value is None:
             continue
-        if value in accepted:
+        if rules[key](value):
             setattr(state, key, value)
         else:
             notices.append(complaint.format(shorten(value)))
 
-    allowed = {
-        "region": lambda v: v in known_areas and atlas.area_by_code.at[v, "level"] == "region",
-        "icb": lambda v: v in known_areas and atlas.area_by_code.at[v, "level"] == "icb",
-        "la": lambda v: v in known_areas and atlas.area_by_code.at[v, "level"] == "la",
-        "marmot": lambda v: v in marmot_slugs,
-        "rurality": lambda v: v in RURALITY,
-        "dispensing": lambda v: v in DISPENSING,
-        "contract": lambda v: v in CONTRACTS,
-        "quintile": lambda v: v in {"1", "2", "3", "4", "5"},
-        "size": lambda v: v in SIZE_KEYS,
-    }
     for key in LIST_KEYS:
         raw = single(key)
         if raw is None:
             continue
         values = [v.strip() for v in raw.split(",") if v.strip()]
-        good = list(dict.fromkeys(v for v in values if allowed[key](v)))
-        bad = [v for v in values if not allowed[key](v)]
+        good = list(dict.fromkeys(_typed(key, v) for v in values if rules[key](_typed(key, v))))
+        bad = [v for v in values if not rules[key](_typed(key, v))]
         if bad:
             notices.append(f"Ignored unknown {key} value(s): {', '.join(shorten(b) for b in bad[:3])}"
                            + (" …" if len(bad) > 3 else "") + ".")
-        setattr(state, key, [int(v) for v in good] if key == "quintile" else good)
+        setattr(state, key, good)
     unknown = sorted(k for k in params if k not in {f.name for f in fields(ViewState)})
     if unknown:
         notices.append(f"Ignored unknown setting(s) in the link: {', '.join(shorten(k) for k in unknown[:5])}.")

@@ -9,7 +9,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import inequality
+from dashboard import boundary, inequality
 from dashboard.cache import bytes_cache
 from dashboard.components.search import search_form
 from dashboard.data import profiles
@@ -282,6 +282,7 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
                       style={"height": "480px"})
 
 
+@boundary.accepts({"area-year.value": boundary.one_of(boundary.years), "area-code.data": boundary.area_code})
 @callback(Output("area-body", "children"), Output("area-url", "search"),
           *[Output(f"area-{name}", "href") for name in KINDS],
           Input("area-year", "value"), State("area-code", "data"), prevent_initial_call=True)

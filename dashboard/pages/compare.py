@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from dashboard import boundary
 from dashboard.data import aggregates, profiles
 from dashboard.data.query import load_atlas
 from dashboard.figures import palette
@@ -107,6 +108,7 @@ def trend_comparison(names: list[str], trends: list[pd.DataFrame]):
     return fig
 
 
+@boundary.accepts({"compare-areas.value": boundary.area_codes(max_items=100), "compare-url.search": boundary.query})
 @callback(Output("compare-body", "children"), Output("compare-url", "search"), Input("compare-areas", "value"),
           State("compare-url", "search"), prevent_initial_call=True)
 def choose(codes, search):

@@ -8,6 +8,7 @@ from datetime import datetime
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from dashboard import boundary
 from dashboard.cache import bytes_cache, memoize
 from dashboard.components import table_rows as table_rows_module
 from dashboard.components.controls import CONTROL_FIELDS, filter_panel
@@ -35,6 +36,10 @@ CARD_METRICS = ["practices", "registered_patients", "total_payments", "payments_
                 "share_patients_dispensing", "life_expectancy_female", "life_expectancy_male"]
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "sendDataToCloud"]}
+# The three stores, each checked for the shape it is written with (ViewState.as_dict, selection_part, trend_part).
+VIEW_STORE = boundary.view_store()
+SELECTION_STORE = boundary.view_store(without=("level", "metric"))
+TREND_STORE = boundary.view_store(without=("level", "metric", "year", "band"))
 
 
 def chart_block(chart_id: str, title: str) -> html.Section:
@@ -145,12 +150,14 @@ def practice_table_part() -> list:
     ]
 
 
+@boundary.accepts({"ex-charts-seen.data": boundary.flag})
 @callback(Output("ex-charts", "children"), Input("ex-charts-seen", "data"), prevent_initial_call=True)
 def mount_charts(seen):
     """The chart blocks, once scrolled near; each chart's own callback then fills it."""
     return [chart_block(cid, title) for cid, title in CHARTS.items()] if seen else no_update
 
 
+@boundary.accepts({"ex-table-seen.data": boundary.flag})
 @callback(Output("ex-table-part", "children"), Input("ex-table-seen", "data"), prevent_initial_call=True)
 def mount_table(seen):
     return practice_table_part() if seen else no_update
@@ -185,6 +192,12 @@ def table_columns() -> list[dict]:
 
 
 # --- state: URL <-> controls <-> store -----------------------------------------------------------------
+@boundary.accepts({
+    "ex-url.search": boundary.query, "ex-url.pathname": boundary.path,
+    **{f"{cid}.value": boundary.view_control(name) for cid, name in CONTROL_FIELDS.items()},
+    "f-reset.n_clicks": boundary.n_clicks, "ex-map.clickData": boundary.map_click,
+    "ex-clear-area.n_clicks": boundary.n_clicks, "ex-state.data": VIEW_STORE,
+}, notice="ex-notice.children")
 @callback(
     Output("ex-url", "search"),
     *[Output(cid, "value") for cid in CONTROL_IDS],
@@ -307,6 +320,7 @@ def map_title(state: ViewState) -> str:
     return f"{REGISTRY[state.metric].label}, by {LEVELS[state.level].lower()}, {state.year}"
 
 
+@boundary.accepts({"ex-state.data": VIEW_STORE, "ex-show-practices.value": boundary.many_of(["on"])})
 @callback(Output("ex-map", "figure"), Output("map-title", "children"), Output("ex-map-alt", "children"),
           Input("ex-state", "data"), Input("ex-show-practices", "value"), prevent_initial_call=True)
 def update_map(stored, show_practices):
@@ -357,6 +371,7 @@ def map_alternative(values, names, metric, state, atlas):
 # One callback per chart, each with only the inputs it depends on: the browser asks for them in parallel,
 # each draws as soon as it arrives, and the trend (every year) is not recomputed or re-sent when only
 # the year changes.
+@boundary.accepts({"ex-selection.data": SELECTION_STORE})
 @callback(
     Output("ex-cards", "children"),
     Output("ex-gap-sentence", "children"),
@@ -413,6 +428,7 @@ def chart_callback(chart_id: str):
         return chart_for(chart_id, json.dumps(stored, sort_keys=True))
 
     update_chart.__name__ = update_chart.__qualname__ = f"update_{chart_id.removeprefix('chart-').replace('-', '_')}"
+    boundary.accepts({"ex-selection.data": SELECTION_STORE})
     return callback(Output(chart_id, "figure"), Output(f"{chart_id}-alt", "children"),
                     Input("ex-selection", "data"))(update_chart)
 
@@ -421,6 +437,7 @@ for _chart_id in SELECTION_CHARTS:
     chart_callback(_chart_id)
 
 
+@boundary.accepts({"ex-trend-selection.data": TREND_STORE})
 @callback(Output("chart-trend", "figure"), Output("chart-trend-alt", "children"), Input("ex-trend-selection", "data"))
 def update_trend(stored):
     """Every year for the selection's filters: the year shown does not change it."""
@@ -472,6 +489,16 @@ def table_for(state_json: str):
     return practice_table(atlas, selection(atlas, ViewState(**json.loads(state_json))))
 
 
+def table_fields() -> set[str]:
+    """Every column a practice-table row can carry (dashboard.downloads.practice_table), as sent to the grid."""
+    from dashboard import downloads
+
+    return ({c for c, _ in downloads.PRACTICE_COLUMNS} | set(downloads.EXTRA_COLUMNS) | set(downloads.AREA_NAMES)
+            | set(downloads.PER_PATIENT))
+
+
+@boundary.accepts({"ex-table.getRowsRequest": boundary.grid_rows_request(lambda: [c["field"] for c in table_columns()]),
+                   "ex-selection.data": SELECTION_STORE, "ex-table-search.value": boundary.text(200)})
 @callback(Output("ex-table", "getRowsResponse"), Input("ex-table", "getRowsRequest"), State("ex-selection", "data"),
           State("ex-table-search", "value"), prevent_initial_call=True)
 def table_rows(request, stored, text):
@@ -495,6 +522,7 @@ clientside_callback(
 )
 
 
+@boundary.accepts({"ex-table.selectedRows": boundary.grid_rows(table_fields)})
 @callback(Output("ex-map", "figure", allow_duplicate=True), Input("ex-table", "selectedRows"),
           prevent_initial_call=True)
 def highlight_practice(rows):
@@ -507,6 +535,9 @@ def highlight_practice(rows):
 
 
 # --- downloads ---------------------------------------------------------------------------------------------
+@boundary.accepts({"ex-download-csv.n_clicks": boundary.n_clicks, "ex-download-xlsx.n_clicks": boundary.n_clicks,
+                   "chart-csv.n_clicks": boundary.n_clicks, "ex-state.data": VIEW_STORE},
+                  ids={"chart-csv": {"chart": boundary.one_of(CHARTS)}})
 @callback(Output("ex-download", "data"), Input("ex-download-csv", "n_clicks"), Input("ex-download-xlsx", "n_clicks"),
           Input({"type": "chart-csv", "chart": ALL}, "n_clicks"), State("ex-state", "data"),
           prevent_initial_call=True)

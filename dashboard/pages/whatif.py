@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
-from dashboard import whatif
+from dashboard import boundary, whatif
 from dashboard.data.query import LEVEL_COLUMN, LEVELS, load_atlas
 from dashboard.figures import map as map_figures
 from dashboard.figures import palette
@@ -93,6 +93,10 @@ def layout(search: str = "", **_params):
     ])
 
 
+@boundary.accepts({"whatif-rule.value": boundary.one_of(whatif.RULES),
+                   "whatif-uplift.value": boundary.scalar(),  # clamp_uplift clamps it, or says why not
+                   "whatif-year.value": boundary.one_of(boundary.years), "whatif-level.value": boundary.one_of(LEVELS),
+                   "whatif-url.search": boundary.query}, notice="whatif-notice.children")
 @callback(Output("whatif-map", "figure"), Output("whatif-bars", "figure"), Output("whatif-summary", "children"),
           Output("whatif-map-alt", "children"), Output("whatif-bars-alt", "children"),
           Output("whatif-methods", "children"), Output("whatif-url", "search"), Output("whatif-notice", "children"),
