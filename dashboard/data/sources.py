@@ -102,7 +102,7 @@ def fingertips(id: str, indicator: int, area_type: int, dest: str, note: str = "
 CATALOGUE: tuple[Source, ...] = (
     Source(
         "nhs_payments", "NHS Payments to General Practice, England", "NHS England (formerly NHS Digital)",
-        "nhs_payments/nhs-payments-gp-20[0-9][0-9]-[0-9][0-9].csv", "annual, one file per financial year", OGL,
+        "nhs_payments/nhs-payments-gp-20[0-9][0-9]-[0-9][0-9].csv", "annual, 2014-15 onwards", OGL,
         "payments.read_all_payments",
         caveat="Columns change between years; COVID and PCN totals exist from 2020-21 and PCN payments are not "
                "in the practice file from 2023-24. Patient counts are the last known figure up to 2022-23 and "
@@ -142,7 +142,7 @@ CATALOGUE: tuple[Source, ...] = (
     Source(
         "codepoint_open", "Code-Point Open (English postcodes)", "Ordnance Survey",
         "practice_locations/codepoint-open-2014-england.csv.gz", "August 2014", OS_OGL, "locations.read_codepoint",
-        caveat="Postcodes created after August 2014 are placed at their sector or district centroid.",
+        caveat="Postcodes created after this release are placed at their sector or district centroid.",
         shipped="Combined here from the open-postcode/codepoint repository; Ordnance Survey now serves only the "
                 "current release, as a zip of per-area CSVs without headers, which no reader accepts yet.",
         credit="Ordnance Survey Code-Point Open",
@@ -237,6 +237,32 @@ def source(source_id: str) -> Source:
 def vintage(source_id: str) -> str:
     """The recorded edition of an input, for any page text that names it."""
     return BY_ID[source_id].vintage
+
+
+def recorded_vintage(manifest: dict, source_id: str) -> str:
+    """The edition the processed data was built from (its manifest), else the catalogue's.
+
+    Pages name editions from here so the text follows the data: a rebuild on a new edition changes the
+    words with it, and a page never claims an edition the data was not built from.
+    """
+    for item in manifest.get("inputs", []):
+        if item.get("id") == source_id and item.get("vintage"):
+            return str(item["vintage"])
+    return vintage(source_id)
+
+
+def credits(manifest: dict) -> list[str]:
+    """Short credits for what the data was built from, in catalogue order, each with its edition when the
+    credit covers one edition only (the footer and the briefing's source list)."""
+    by_credit: dict[str, list[str]] = {}
+    for item in manifest.get("inputs", []):
+        entry = BY_ID.get(item.get("id", ""))
+        if entry is None or not entry.credit:
+            continue
+        editions = by_credit.setdefault(entry.credit, [])
+        if item.get("vintage") not in editions:
+            editions.append(item.get("vintage"))
+    return [f"{credit}, {editions[0]}" if len(editions) == 1 else credit for credit, editions in by_credit.items()]
 
 
 def downloads() -> list[tuple[Source, Download]]:

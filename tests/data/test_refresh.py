@@ -198,6 +198,17 @@ def test_fetch_then_build_then_the_app_shows_the_new_years(publisher, tmp_path, 
 
     client = create_app(str(out)).server.test_client()
     assert client.get("/healthz").get_json() == {"status": "ok", "year": "2024-25", "practices": 5}
+    from dashboard.app import footer
+    from dashboard.components.headline import patients_basis_note
+    from dashboard.pages.about import about_content
+
+    about = json.dumps(about_content(atlas).to_plotly_json(), default=lambda node: node.to_plotly_json())
+    assert "the average over the year in 2023-24 to 2024-25" in about
+    assert "the publisher's last known figure in 2021-22 to 2022-23" in about
+    assert patients_basis_note(atlas, "2022-23") == []
+    assert "average over the year" in patients_basis_note(atlas, "2023-24")[0].children
+    assert "NHS Payments to General Practice (NHS England)" in json.dumps(footer(atlas).to_plotly_json(),
+                                                                        default=lambda node: node.to_plotly_json())
     manifest = json.loads((out / "manifest.json").read_text())
     fetched_inputs = {item["path"]: item["url"] for item in manifest["inputs"] if item["url"]}
     assert set(fetched_inputs) == fetched
