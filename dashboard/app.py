@@ -13,6 +13,7 @@ from flask import abort, request, send_from_directory
 
 from . import boundary, config, export_routes, security
 from .components.search import search_form
+from .data import sources
 from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
 from .plotlyjs import AtlasDash
@@ -55,10 +56,10 @@ def navigation() -> html.Header:
 
 
 def footer(atlas) -> html.Footer:
+    """Credits come from the manifest of the data being shown, so they name the editions it was built from."""
     return html.Footer(className="atlas-footer", children=[
         html.P(config.OGL_ATTRIBUTION),
-        html.P(["Sources: NHS Payments to General Practice (NHS England); OHID Fingertips; ONS; Ordnance Survey; "
-                "MHCLG English Indices of Deprivation 2019. ",
+        html.P(["Sources: " + "; ".join(sources.credits(atlas.manifest)) + ". ",
                 dcc.Link("Methods, definitions and sources", href="/about"),
                 f". Data built {atlas.manifest['built_at'][:10]}."]),
     ])

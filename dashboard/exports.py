@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dashboard import briefing, config, downloads, inequality
-from dashboard.data import profiles
+from dashboard.data import profiles, sources
 from dashboard.metrics import REGISTRY
 
 
@@ -32,14 +32,13 @@ BRIEFING_HEADLINE = ["registered_patients", "payments_per_weighted_patient",
                      "payments_per_weighted_patient_excl_prescribing", "share_patients_dispensing",
                      "practice_imd_score", "life_expectancy_female", "life_expectancy_male"]
 
-BRIEFING_SOURCES = [
-    "NHS Payments to General Practice, England (NHS England), 2014-15 onwards",
-    "OHID Fingertips: practice deprivation (93553), life expectancy (90366), healthy life expectancy (90362), "
-    "inequality in life expectancy",
-    "Practice life expectancy estimates (Health Equity Evidence Centre, from OHID MSOA data)",
-    "English Indices of Deprivation 2019 (MHCLG); ONS boundaries and lookups; OS Code-Point Open (2014)",
-    "Marmot Places: compiled by Equity Atlas from public sources; full list and methods at /about",
-]
+# What a briefing credits: the catalogue's short credits for the files the data was built from (its
+# manifest), with editions, then the project's own compilation.
+MARMOT_CREDIT = "Marmot Places: compiled by Equity Atlas from public sources; full list and methods at /about"
+
+
+def briefing_sources(manifest: dict) -> list[str]:
+    return [*sources.credits(manifest), MARMOT_CREDIT]
 
 
 def download_path(kind: str, code: str, year: str) -> str:
@@ -79,7 +78,7 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
         chart_pngs=[("Payments per weighted patient by deprivation fifth of the area's patients",
                      charts["payments-by-deprivation"][0]),
                     ("Payments per weighted patient every year, against England", charts["trend"][0])],
-        map_png=charts["map"][0], sources=BRIEFING_SOURCES, attribution=config.OGL_ATTRIBUTION,
+        map_png=charts["map"][0], sources=briefing_sources(atlas.manifest), attribution=config.OGL_ATTRIBUTION,
         made_on=date.today())
     provenance = downloads.provenance_lines(
         [f"Area: {data['name']} ({code})", f"Year: {year}"], datetime.now(), atlas.manifest)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .data import sources
+
 # Columns summed per group; weighted means carry their weight column beside them.
 SUMMED = [
     "registered_patients", "weighted_patients", "total_payments", "total_incl_covid_pcn",
@@ -209,12 +211,13 @@ register(Metric("share_patients_dispensing", "Share of patients in dispensing pr
                 "Registered patients of dispensing practices ÷ patients of practices with known status × 100",
                 "How much of the population is served by a dispensing practice.",
                 **share_of("dispensing_patients", "known_status_patients"), decimals=1))
+_IMD = sources.vintage("practice_imd")  # the edition, as the catalogue records it
 register(Metric("practice_imd_score", "Deprivation of practice populations (IMD score)", "score",
                 "Σ(practice IMD score × registered patients) ÷ Σ(registered patients with a score)",
                 "Average Index of Multiple Deprivation score of the practices' patients (higher is more "
-                "deprived), from OHID Fingertips indicator 93553, IMD 2019 edition where available.",
+                f"deprived), from OHID Fingertips indicator 93553, {_IMD} edition where available.",
                 **weighted_mean("imd_score"), decimals=1, higher_is="worse",
-                caveat="IMD 2019 scores; practices without a 2019 value use IMD 2015, then IMD 2010 (about 0.1% of "
+                caveat=f"{_IMD} scores; practices without a {_IMD} value use IMD 2015, then IMD 2010 (about 0.1% of "
                         "patients across all years)."))
 for sex in ("female", "male"):
     register(Metric(f"life_expectancy_{sex}", f"Life expectancy, {sex}", "years",

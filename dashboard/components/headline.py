@@ -28,3 +28,18 @@ def national_headline(summary: dict) -> html.Section:
             ]),
         ],
     )
+
+
+def patients_basis_note(atlas, year: str) -> list:
+    """A one-line note where a year's patient counts are averages over the year, not the last known figure.
+
+    Per-patient figures of the two kinds are not strictly comparable (a growing list makes the average
+    smaller than the year-end count), so a year on the newer basis says so where its figures are shown.
+    """
+    from dashboard.data.payments import YEAR_AVERAGE
+
+    if atlas.patients_basis(year) != YEAR_AVERAGE:
+        return []
+    return [html.P(f"Patient counts for {year} are the average over the year, as published from 2023-24; "
+                   "earlier years use the last known figure, so per-patient figures differ slightly in kind.",
+                   className="control-hint patients-basis-note")]

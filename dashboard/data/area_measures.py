@@ -6,19 +6,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import sources
 from .errors import SourceDataError, to_number
 from .practice_measures import read_csv_checked
 
-LA_IMD_FILE = Path("area_deprivation/imd2019-lad19-summary.csv")
-MSOA_IMD_FILE = Path("area_deprivation/imd2019-msoa11-summary.csv")
-LSOA_MSOA_LOOKUP = Path("lookups/lookup_lsoa11_msoa11.csv")
-MSOA_LA21_LOOKUP = Path("lookups/lookup_msoa11_ltla21.csv")
-LA22_LA23_LOOKUP = Path("lookups/lookup_ltla22_ltla23.csv")
-INDICATOR_FILES = {
-    "life_expectancy": Path("area_life_expectancy/life_expectancy-fingertips-ltla.csv"),
-    "healthy_life_expectancy": Path("area_life_expectancy/healthy_life_expectancy-fingertips-ltla.csv"),
-    "life_expectancy_sii": Path("area_life_expectancy/inequality_life_expectancy-fingertips-ltla.csv"),
+INDICATOR_SOURCES = {
+    "life_expectancy": "la_life_expectancy",
+    "healthy_life_expectancy": "la_healthy_life_expectancy",
+    "life_expectancy_sii": "la_life_expectancy_sii",
 }
+# The Fingertips API's columns under the shipped (traffordDataLab) extract's names: see from_fingertips_api.
+FINGERTIPS_AREA = {"Area Code": "area_code", "Area Name": "area_name", "Time period": "period", "Value": "value",
+                   "Sex": "inequality", "Compared to England value or percentiles": "compared_to_england"}
 
 
 def lsoa_table(raw_dir: Path) -> pd.DataFrame:
@@ -28,10 +27,10 @@ def lsoa_table(raw_dir: Path) -> pd.DataFrame:
     where the published files give none.
     """
     raw_dir = Path(raw_dir)
-    lsoa = read_csv_checked(raw_dir / LSOA_MSOA_LOOKUP, ["lsoa11_code", "msoa11_code"])
-    msoa_la = read_csv_checked(raw_dir / MSOA_LA21_LOOKUP, ["msoa11_code", "ltla21_code"])
-    la_change = read_csv_checked(raw_dir / LA22_LA23_LOOKUP, ["ltla22_code", "ltla23_code"])
-    msoa_path = raw_dir / MSOA_IMD_FILE
+    lsoa = read_csv_checked(sources.locate(raw_dir, "lsoa_msoa_lookup"), ["lsoa11_code", "msoa11_code"])
+    msoa_la = read_csv_checked(sources.locate(raw_dir, "msoa_la_lookup"), ["msoa11_code", "ltla21_code"])
+    la_change = read_csv_checked(sources.locate(raw_dir, "la_changes_lookup"), ["ltla22_code", "ltla23_code"])
+    msoa_path = sources.locate(raw_dir, "msoa_imd")
     msoa = read_csv_checked(msoa_path, ["MSOA11CD", "Score", "Proportion"])
     msoa_scores = pd.DataFrame({
         "msoa11_code": msoa["MSOA11CD"],
@@ -55,7 +54,7 @@ def la_deprivation(raw_dir: Path, la_codes: list[str], lsoas: pd.DataFrame) -> p
     Westmorland and Furness, North Yorkshire, Somerset) are recomputed from their MSOAs weighted by
     LSOA count, and flagged. Rank 1 is the most deprived.
     """
-    path = Path(raw_dir) / LA_IMD_FILE
+    path = sources.locate(raw_dir, "la_imd")
     published = read_csv_checked(path, ["LAD19CD", "Score", "Proportion", "Extent"])
     published = pd.DataFrame({
         "code": published["LAD19CD"].str.strip(),
@@ -82,9 +81,10 @@ def la_deprivation(raw_dir: Path, la_codes: list[str], lsoas: pd.DataFrame) -> p
 def area_indicators(raw_dir: Path) -> pd.DataFrame:
     """Life expectancy, healthy life expectancy and within-area inequality (SII), long format."""
     frames = []
-    for indicator, relative in INDICATOR_FILES.items():
-        path = Path(raw_dir) / relative
-        raw = read_csv_checked(path, ["area_code", "period", "value", "inequality"])
+    paths = {}
+    for indicator, source_id in INDICATOR_SOURCES.items():
+        path = paths[indicator] = sources.locate(raw_dir, source_id)
+        raw = read_csv_checked(path, ["area_code", "period", "value", "inequality"], FINGERTIPS_AREA)
         frame = pd.DataFrame({
             "area_code": raw["area_code"].str.strip(),
             "indicator": indicator,
@@ -99,7 +99,7 @@ def area_indicators(raw_dir: Path) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     dupes = table.duplicated(["area_code", "indicator", "sex", "period"])
     if dupes.any():
-        raise SourceDataError(INDICATOR_FILES[table["indicator"][dupes].iloc[0]],
+        raise SourceDataError(paths[table["indicator"][dupes].iloc[0]],
                               f"area {table['area_code'][dupes].iloc[0]} repeated for one period")
     table["period_end_year"] = table["period_end_year"].astype("Int64")
     return table

@@ -19,14 +19,22 @@ import pandas as pd
 
 from .. import config
 from ..dimensions import GEO_LEVELS
-from . import area_measures, geography, locations, marmot, payments, plausibility, practice_measures, schemas
+from . import (
+    area_measures,
+    geography,
+    locations,
+    marmot,
+    payments,
+    plausibility,
+    practice_measures,
+    schemas,
+    sources,
+)
 from .errors import SourceDataError
 from .fetch import sha256_file as sha256
-from .sources import SOURCES
 
 SIZE_BANDS = [(0, 5_000, "Under 5,000"), (5_000, 10_000, "5,000 to 9,999"), (10_000, 15_000, "10,000 to 14,999"),
               (15_000, 20_000, "15,000 to 19,999"), (20_000, float("inf"), "20,000 or more")]
-MARMOT_FILE = "marmot_places.csv"
 
 
 def size_band(patients: pd.Series) -> pd.Series:
@@ -65,8 +73,8 @@ def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
     del codepoint
 
     step("reading boundaries and joining practices to areas (points in polygons)")
-    las = geography.read_boundaries(raw_dir, geography.LA_BOUNDARIES, "ltla24_code", "ltla24_name")
-    icbs = geography.read_boundaries(raw_dir, geography.ICB_BOUNDARIES, "icb22_code", "icb22_name")
+    las = geography.read_boundaries(raw_dir, "la_boundaries", geography.LA_FIELDS)
+    icbs = geography.read_boundaries(raw_dir, "icb_boundaries", geography.ICB_FIELDS)
     in_la = geography.assign_points(located, las, "la")
     in_icb = geography.assign_points(located, icbs, "icb")
     located = located.merge(in_la, on="postcode", how="left").merge(in_icb, on="postcode", how="left")
@@ -79,7 +87,7 @@ def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
     practices.loc[no_icb, "icb_code"] = practices.loc[no_icb, "la_code"].map(la_icb)
     practices.loc[no_icb, "icb_match"] = "via local authority"
 
-    utla_lookup = practice_measures.read_csv_checked(raw_dir / geography.LA_UTLA_LOOKUP,
+    utla_lookup = practice_measures.read_csv_checked(sources.locate(raw_dir, "la_utla_lookup"),
                                                      ["ltla23_code", "utla23_code", "utla23_name"])
     utla_of = dict(zip(utla_lookup["ltla23_code"], utla_lookup["utla23_code"], strict=True))
     utla_names = dict(zip(utla_lookup["utla23_code"], utla_lookup["utla23_name"], strict=False))
@@ -96,7 +104,7 @@ def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
     practices = practices.drop(columns=["practice_address"], errors="ignore")
 
     step("Marmot Places")
-    places, members = marmot.read_marmot_places(Path(reference_dir) / MARMOT_FILE, set(las["code"]))
+    places, members = marmot.read_marmot_places(sources.locate(reference_dir, "marmot_places"), set(las["code"]))
 
     step("area deprivation, life expectancy and boundaries for the web")
     region_names = {code: name for code, name in geography.NHS_REGIONS.values()}
@@ -211,22 +219,38 @@ def print_coverage(report: pd.DataFrame, progress=print) -> None:
         progress(f"{row.year}  {row.practices:>8,} {cells}")
 
 
-def input_files(raw_dir: Path) -> list[dict]:
+def count_lines(path: Path) -> int | None:
+    """Rows as the plausibility check compares them between builds (lines, header included); None for
+    compressed and GeoJSON files, whose line counts mean nothing."""
+    if path.name.endswith((".gz", ".geojson")):
+        return None
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda h=handle: h.read(1 << 20), b""))
+
+
+def input_files(reads: list[sources.Read], raw_dir: Path, reference_dir: Path) -> list[dict]:
+    """The manifest's inputs: exactly the files the build read, each described by its catalogue entry.
+
+    Listing what was read (not what a pattern finds in the folder) makes the manifest the build's
+    provenance; a file that sits in the raw folder unread is not credited.
+    """
     entries = []
-    for source in SOURCES:
-        for path in sorted(Path(raw_dir).glob(source.pattern)):
-            with open(path, "rb") as handle:
-                rows = sum(block.count(b"\n") for block in iter(lambda h=handle: h.read(1 << 20), b""))
-            entries.append({
-                "path": str(path.relative_to(raw_dir)), "title": source.title, "publisher": source.publisher,
-                "vintage": source.vintage, "licence": source.licence, "caveat": source.caveat,
-                "sha256": sha256(path), "bytes": path.stat().st_size,
-                "rows": rows if not path.name.endswith((".gz", ".geojson")) else None,
-            })
+    for read in reads:
+        entry = sources.source(read.source_id)
+        relative = sources.relative_path(read, raw_dir, reference_dir)
+        download = entry.download_for(relative)
+        entries.append({
+            "id": entry.id, "path": relative, "title": entry.title, "publisher": entry.publisher,
+            "vintage": entry.vintage, "licence": entry.licence, "caveat": entry.caveat, "reader": entry.reader,
+            "credit": entry.credit, "url": download.url if download else None,
+            "shipped": None if download else entry.shipped,
+            "sha256": sha256(read.path), "bytes": read.path.stat().st_size, "rows": count_lines(read.path),
+        })
     return entries
 
 
-def write_outputs(tables: dict, folder: Path, raw_dir: Path, reference_dir: Path) -> None:
+def write_outputs(tables: dict, folder: Path, raw_dir: Path, reference_dir: Path,
+                  reads: list[sources.Read]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "geo").mkdir(exist_ok=True)
     written = {}
@@ -244,18 +268,11 @@ def write_outputs(tables: dict, folder: Path, raw_dir: Path, reference_dir: Path
         written[f"geo/{level}.geojson"] = len(frame)
     report = coverage_report(tables["practices"])
     report.to_json(folder / "coverage.json", orient="records", indent=1)
-    marmot_path = Path(reference_dir) / MARMOT_FILE
     manifest = {
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "years": sorted(tables["practices"]["year"].unique().tolist()),
         "attribution": config.OGL_ATTRIBUTION,
-        "inputs": input_files(raw_dir) + [{
-            "path": f"data/reference/{MARMOT_FILE}", "title": "Marmot Places (compiled by this project)",
-            "publisher": "Equity Atlas, from public sources named on each row", "vintage": "see file",
-            "licence": "Open Government Licence v3.0 compatible; facts with sources", "caveat": "",
-            "sha256": sha256(marmot_path), "bytes": marmot_path.stat().st_size,
-            "rows": len(tables["marmot_places"]),
-        }],
+        "inputs": input_files(reads, Path(raw_dir), Path(reference_dir)),
         "outputs": [{"path": p, "rows": n, "sha256": sha256(folder / p), "bytes": (folder / p).stat().st_size}
                     for p, n in sorted(written.items())],
     }
@@ -320,11 +337,12 @@ def build(raw_dir: Path | None = None, out_dir: Path | None = None, reference_di
         raise SourceDataError(raw_dir, "raw data folder not found (set EQUITY_ATLAS_RAW_DIR or --raw-dir)")
     recover_interrupted_swap(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tables = build_tables(raw_dir, reference_dir, progress=progress)
+    with sources.recording() as reads:
+        tables = build_tables(raw_dir, reference_dir, progress=progress)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     staging.chmod(0o755)
     try:
-        write_outputs(tables, staging, raw_dir, reference_dir)
+        write_outputs(tables, staging, raw_dir, reference_dir, reads)
         check_plausible(tables, staging, out_dir, checks, accept_changes, progress)
         pause = float(os.environ.get("EQUITY_ATLAS_BUILD_PAUSE_BEFORE_SWAP", "0"))
         if pause:  # lets the fault tests kill a build while its outputs are half in place

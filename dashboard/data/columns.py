@@ -17,6 +17,7 @@ REQUIRED: dict[str, dict[str, str]] = {
     "practices.parquet": {
         "year": "str", "practice_code": "str", "practice_name": "str", "postcode": "str", "contract_type": "str",
         "dispensing": "str", "rurality": "str", "registered_patients": "float", "weighted_patients": "float",
+        "patients_basis": "str",
         "total_payments": "float", "total_incl_covid": "float", "total_incl_pcn": "float",
         "total_incl_covid_pcn": "float", "pay_core": "float", "pay_qof": "float", "pay_enhanced": "float",
         "pay_premises": "float", "pay_prescribing_dispensing": "float", "pay_other": "float", "pay_covid": "float",

@@ -35,6 +35,7 @@ def read_text_strict(path: Path) -> str:
 
 def to_number(series, path: Path, column: str, *, header_rows: int = 1):
     """Parse published numbers ("1,234.50", "£12", "-", blank) and name the first cell that is not one."""
+    import numpy as np
     import pandas as pd
 
     text = series.astype("string").str.strip()
@@ -44,8 +45,12 @@ def to_number(series, path: Path, column: str, *, header_rows: int = 1):
     bad = numbers.isna() & cleaned.notna()
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
+        # Readers number rows by the frame's index (the file's data rows, from 0), which still names the
+        # right line after rows were filtered out (e.g. a Fingertips API file's breakdown rows).
+        label = series.index[position]
+        line = int(label) if isinstance(label, int | np.integer) else position
         raise SourceDataError(
-            path, f"expected a number, found {text.iloc[position]!r}", column=column, row=position + header_rows + 1,
+            path, f"expected a number, found {text.iloc[position]!r}", column=column, row=line + header_rows + 1,
         )
     return numbers.astype("float64")
 

@@ -25,12 +25,13 @@ import requests
 import urllib3
 
 from .. import config
+from . import sources
 
 BASE_URL_ENV = "EQUITY_ATLAS_FETCH_BASE_URL"
 TIMEOUT: tuple[float, float] = (10, 60)  # (connect, read) seconds: a stalled server fails instead of hanging
 CHUNK_SIZE = 1 << 16
 USER_AGENT = "equity-atlas-fetch/0.1 (python-requests; refreshes open data for a public dashboard)"
-OGL = "Open Government Licence v3.0"
+OGL = sources.OGL
 
 DOWNLOADED = "downloaded"
 UP_TO_DATE = "up to date"
@@ -76,80 +77,17 @@ class RemoteSource:
         return f"{self.url}{separator}{urlencode(dict(self.params))}"
 
 
-FINGERTIPS_API = "https://fingertips.phe.org.uk/api/all_data/csv/by_indicator_id"
-FINGERTIPS_ENGLAND = 15  # parent area type: England, so every child area is returned
-
-
-def fingertips(id: str, description: str, indicator: int, area_type: int, dest: str) -> RemoteSource:
-    """A Fingertips indicator for every area of one type in England, as the API's CSV."""
+def _remote(entry: sources.Source, download: sources.Download) -> RemoteSource:
+    note = f" {download.note}" if download.note else ""
     return RemoteSource(
-        id, description, FINGERTIPS_API, dest,
-        params={"indicator_ids": str(indicator), "child_area_type_id": str(area_type),
-                "parent_area_type_id": str(FINGERTIPS_ENGLAND)},
+        download.id, f"{entry.title} ({entry.publisher}), read by {entry.reader} as {entry.id}.{note}",
+        download.url, download.dest, licence=entry.licence, sha256=download.sha256, params=download.params,
+        default=download.default,
     )
 
 
-# ONS Open Geography Portal: the ArcGIS hub/service URLs below change with each boundary or postcode
-# release (new service names, new item ids). Check them against the portal before relying on them.
-ONS_ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
-ARCGIS_ALL_GEOJSON = "where=1%3D1&outFields=*&outSR=4326&f=geojson"
-
-SOURCES: list[RemoteSource] = [
-    RemoteSource(
-        "nhs_payments_2023_24",
-        "NHS Payments to General Practice, England, 2023-24 (one row per practice), NHS England",
-        "https://files.digital.nhs.uk/7A/651D52/nhspaymentsgp-23-24-prac-csv.csv",
-        "nhs_payments/nhs-payments-gp-2023-24.csv",
-    ),
-    RemoteSource(
-        "nhs_payments_2024_25",
-        "NHS Payments to General Practice, England, 2024-25 (one row per practice), NHS England",
-        "https://files.digital.nhs.uk/D0/C6D126/nhspaymentsgp-24-25-prac-csv.csv",
-        "nhs_payments/nhs-payments-gp-2024-25.csv",
-    ),
-    fingertips(
-        "fingertips_practice_imd_93553",
-        "OHID Fingertips indicator 93553, deprivation score (IMD) of each GP practice's registered patients",
-        93553, 7, "practice_deprivation/practice-imd-fingertips-93553-api.csv",
-    ),
-    fingertips(
-        "fingertips_life_expectancy_ltla_90366",
-        "OHID Fingertips indicator 90366, life expectancy at birth, lower-tier local authorities (post 4/23)",
-        90366, 501, "area_life_expectancy/life_expectancy-fingertips-ltla-api.csv",
-    ),
-    fingertips(
-        "fingertips_healthy_life_expectancy_utla_90362",
-        "OHID Fingertips indicator 90362, healthy life expectancy at birth, upper-tier local authorities (post 4/23)",
-        90362, 502, "area_life_expectancy/healthy_life_expectancy-fingertips-utla-api.csv",
-    ),
-    RemoteSource(
-        "ons_lad24_buc",
-        "ONS Local Authority Districts (May 2024) Boundaries UK BUC (ultra generalised), GeoJSON WGS84. "
-        "Fields LAD24CD/LAD24NM, unlike the geographr copy in boundaries_ltla24.geojson. "
-        "ONS service URLs change between releases: may need updating.",
-        f"{ONS_ARCGIS}/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query?{ARCGIS_ALL_GEOJSON}",
-        "boundaries/ons-lad24-buc.geojson",
-        licence=f"{OGL}; contains OS data © Crown copyright and database right",
-    ),
-    RemoteSource(
-        "ons_icb23_bgc",
-        "ONS Integrated Care Boards (April 2023) EN BGC (generalised), GeoJSON WGS84, fields ICB23CD/ICB23NM. "
-        "ONS service URLs change between releases: may need updating.",
-        f"{ONS_ARCGIS}/Integrated_Care_Boards_April_2023_EN_BGC/FeatureServer/0/query?{ARCGIS_ALL_GEOJSON}",
-        "boundaries/ons-icb23-bgc.geojson",
-        licence=f"{OGL}; contains OS data © Crown copyright and database right",
-    ),
-    RemoteSource(
-        "onspd",
-        "ONS Postcode Directory (ONSPD), UK, zip of CSVs with postcode centroids (~250 MB). The item id here is "
-        "the one seen for the August 2020 release: NEEDS UPDATING to the current release's item (ONS Open "
-        "Geography Portal, tag PRD_ONSPD), with dest renamed to match. Fetched only with --only onspd.",
-        "https://www.arcgis.com/sharing/rest/content/items/a644dd04d18f4592b7d36705f93270d8/data",
-        "practice_locations/onspd-2020-08-uk.zip",
-        licence=f"{OGL}; contains OS data © Crown copyright and database right; Royal Mail data © Royal Mail",
-        default=False,
-    ),
-]
+# Derived from the one catalogue (sources.py), so every file fetched lands where the build reads it.
+SOURCES: list[RemoteSource] = [_remote(entry, download) for entry, download in sources.downloads()]
 
 
 # ------------------------------------------------------------------------------------------------ results

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import sources
 from .errors import SourceDataError
 
-LA_BOUNDARIES = Path("boundaries/boundaries_ltla24.geojson")
-ICB_BOUNDARIES = Path("boundaries/boundaries_icb22.geojson")
-LA_REGION_LOOKUP = Path("lookups/lookup_ltla24_region24.csv")
-LA_UTLA_LOOKUP = Path("lookups/lookup_ltla23_utla23.csv")
-LA_RURALITY = Path("lookups/ruc21_ltla24.csv")
+# Property names for code and name: the shipped geographr copies' first, then the ONS portal's own (what
+# `fetch` downloads), so a refreshed file reads without a code change.
+LA_FIELDS = (("ltla24_code", "LAD24CD"), ("ltla24_name", "LAD24NM"))
+ICB_FIELDS = (("icb22_code", "ICB22CD"), ("icb22_name", "ICB22NM"))
 
 BRITISH_NATIONAL_GRID = "EPSG:27700"
 NEAREST_FALLBACK_METRES = 5_000
@@ -39,15 +39,20 @@ NHS_REGIONS = {
 }
 
 
-def read_boundaries(raw_dir: Path, relative: Path, code_field: str, name_field: str) -> gpd.GeoDataFrame:
-    path = Path(raw_dir) / relative
+def read_boundaries(raw_dir: Path, source_id: str, fields: tuple[tuple[str, ...], tuple[str, ...]]
+                    ) -> gpd.GeoDataFrame:
+    path = sources.locate(raw_dir, source_id)
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for one cause: an unreadable file
         raise SourceDataError(path, f"cannot be read as GeoJSON: {exc}") from None
-    for field in (code_field, name_field):
-        if field not in frame.columns:
-            raise SourceDataError(path, "required property missing", column=field)
+    found = []
+    for candidates in fields:
+        present = [name for name in candidates if name in frame.columns]
+        if not present:
+            raise SourceDataError(path, "required property missing", column=" or ".join(candidates))
+        found.append(present[0])
+    code_field, name_field = found
     frame = frame.rename(columns={code_field: "code", name_field: "name"})[["code", "name", "geometry"]]
     frame = frame[frame["code"].str.startswith("E")].reset_index(drop=True)
     if frame["code"].duplicated().any():

@@ -13,14 +13,14 @@ from pathlib import Path
 import pandas as pd
 from pyproj import Transformer
 
+from . import sources
 from .errors import SourceDataError
 
-CODEPOINT_FILE = Path("practice_locations/codepoint-open-2014-england.csv.gz")
 REQUIRED = ["postcode", "easting", "northing"]
 
 
 def read_codepoint(raw_dir: Path) -> pd.DataFrame:
-    path = Path(raw_dir) / CODEPOINT_FILE
+    path = sources.locate(raw_dir, "codepoint_open")
     try:
         with gzip.open(path, "rb") as handle:
             raw = handle.read()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import sources
 from .errors import SourceDataError, check_complete_rows, read_text_strict, to_number
 
 YEAR_IN_NAME = re.compile(r"(20\d\d)-(\d\d)")
@@ -22,6 +23,7 @@ IDENTITY_COLUMNS = {
     "nhs england (region) name": "published_region_name",
     "ccg code": "commissioner_code",
     "ccg name": "commissioner_name",
+    "sub icb code": "commissioner_code",
     "sub icb name": "commissioner_name",
     "pcn code": "pcn_code",
     "pcn name": "pcn_name",
@@ -41,10 +43,24 @@ IDENTITY_COLUMNS = {
     "atypicalcharacteristics": "atypical",
     "number of registered patients (last known figure)": "registered_patients",
     "number of weighted patients (last known figure)": "weighted_patients",
+    "average number of registered patients": "registered_patients",
+    "average number of weighted patients": "weighted_patients",
+}
+PATIENT_COLUMNS = ("registered_patients", "weighted_patients")
+
+# What a year's patient counts are: up to 2022-23 the list size on one day (the "last known figure"),
+# from 2023-24 the average over the year. Per-patient figures of the two kinds differ a little for a
+# practice whose list grew or shrank, so each practice-year records which one it has.
+LAST_KNOWN = "last known figure"
+YEAR_AVERAGE = "average over the year"
+PATIENTS_BASIS = {
+    "number of registered patients (last known figure)": LAST_KNOWN,
+    "average number of registered patients": YEAR_AVERAGE,
 }
 
 # In 2022-23 the publisher relabelled the commissioner columns: "CCG Code" holds the sub-ICB code,
-# "Sub ICB NAME" its name, and the PCN code and name sit under "Code" and "CCG NAME".
+# "Sub ICB NAME" its name, and the PCN code and name sit under "Code" and "CCG NAME". (From 2023-24 the
+# headers say what they hold: "Sub ICB Code", "Sub ICB Name", "PCN Code", "PCN Name".)
 SUB_ICB_LAYOUT = {"code": "pcn_code", "ccg name": "pcn_name", "sub icb name": "commissioner_name"}
 
 TOTAL_COLUMNS = {
@@ -55,6 +71,9 @@ TOTAL_COLUMNS = {
     "total nhs payments to general practice including covid and pcn payments": "total_incl_covid_pcn",
     "total nhs payments to general practice including covid and pcn payments minus deductions":
         "total_incl_covid_pcn_minus_deductions",
+    # 2023-24 onwards: the total including COVID after deductions. It also starts "total nhs payments" and
+    # names covid, so without this line it would be taken for the total including COVID.
+    "total nhs payments to general practice including covid minus deductions": "total_incl_covid_minus_deductions",
 }
 
 # Payment lines grouped by what the money is for. Lines not named here fall into "other",
@@ -71,6 +90,7 @@ LINE_GROUPS = {
 }
 ENHANCED_SERVICE_WORDS = (
     "vaccin", "immunis", "extended hours", "learning disabilities", "meningitis", "minor surgery",
+    "respiratory syncytial virus",  # RSV: a vaccination programme, a line of its own from 2024-25
     "out of area", "pertussis", "violent patients", "medical assessment", "weight management",
     "local incentive", "local enhanced", "national enhanced", "alcohol", "dementia", "online access",
     "patient participation", "remote care", "risk profiling", "unplanned admissions",
@@ -147,23 +167,36 @@ def read_payments_file(path: Path) -> pd.DataFrame:
     headers = {column: normalise_header(column) for column in raw.columns}
     normalised = set(headers.values())
     mapping = dict(IDENTITY_COLUMNS)
-    if "sub icb name" in normalised:
+    if "sub icb name" in normalised and "ccg code" in normalised:
         mapping.update(SUB_ICB_LAYOUT)
     mapping.update(TOTAL_COLUMNS)
 
     tidy = pd.DataFrame(index=raw.index)
     lines: dict[str, pd.Series] = {}
     unknown_lines: list[str] = []
+    source_of: dict[str, str] = {}  # tidy name -> the column it came from
+    basis = [PATIENTS_BASIS[h] for h in normalised if h in PATIENTS_BASIS]
+
+    def take(name: str, column: str, values: pd.Series) -> None:
+        """Two columns meaning one thing would silently overwrite each other: stop and name both."""
+        if name in source_of:
+            raise SourceDataError(path, f"columns {source_of[name]!r} and {column!r} both read as {name}; "
+                                  "the header mapping in payments.py needs a line for the new header",
+                                  column=column)
+        source_of[name] = column
+        tidy[name] = values
+
     for column, header in headers.items():
         if header in mapping:
             name = mapping[header]
-            if name in ("registered_patients", "weighted_patients") or name in TOTAL_COLUMNS.values():
-                tidy[name] = to_number(raw[column], path, column)
+            if name in PATIENT_COLUMNS or name in TOTAL_COLUMNS.values():
+                take(name, column, to_number(raw[column], path, column))
             else:
-                tidy[name] = raw[column].astype("string").str.strip()
+                take(name, column, raw[column].astype("string").str.strip())
             continue
-        if "covid" in header and header.startswith("total nhs payments"):
-            tidy["total_incl_covid"] = to_number(raw[column], path, column)
+        if ("covid" in header and header.startswith("total nhs payments")
+                and not header.endswith("minus deductions")):
+            take("total_incl_covid", column, to_number(raw[column], path, column))
             continue
         group = classify_line(header)
         if group is None:
@@ -196,7 +229,11 @@ def read_payments_file(path: Path) -> pd.DataFrame:
         if optional not in tidy:
             tidy[optional] = pd.Series(pd.NA, index=tidy.index, dtype="string")
 
-    check_rows(tidy, path)
+    check_rows(tidy, path, source_of)
+    if len(set(basis)) != 1:
+        raise SourceDataError(path, "cannot tell whether patient counts are the last known figure or an "
+                              "average over the year", column=source_of["registered_patients"])
+    tidy["patients_basis"] = pd.Series(basis[0], index=tidy.index, dtype="string")
 
     for group in ("core", "qof", "enhanced", "premises", "prescribing_fee", "dispensing_fee",
                   "drug_reimbursement"):
@@ -229,7 +266,7 @@ def fill_covid_and_pcn_totals(tidy: pd.DataFrame) -> None:
         tidy["total_minus_deductions"] = tidy["total_payments"] + tidy["deductions"]
 
 
-def check_rows(tidy: pd.DataFrame, path: Path) -> None:
+def check_rows(tidy: pd.DataFrame, path: Path, source_of: dict[str, str]) -> None:
     """Row-level checks that must name the offending row (header is row 1)."""
     codes = tidy["practice_code"]
     blank = codes.isna() | (codes == "")
@@ -244,9 +281,8 @@ def check_rows(tidy: pd.DataFrame, path: Path) -> None:
             path, f"practice {codes.iloc[position]} appears twice in one year (rows {first + 2} and "
             f"{position + 2})", column="Practice Code", row=position + 2,
         )
-    for name, label in (("registered_patients", "Number of Registered Patients"),
-                        ("weighted_patients", "Number of Weighted Patients")):
-        values = tidy[name]
+    for name in PATIENT_COLUMNS:
+        values, label = tidy[name], source_of[name]
         bad = values.isna() | (values < 0)
         if bad.any():
             position = int(bad.to_numpy().nonzero()[0][0])
@@ -265,7 +301,7 @@ TIDY_COLUMNS = [
     "year", "practice_code", "practice_name", "practice_address", "postcode", "open_date", "close_date",
     "published_region_code", "published_region_name", "commissioner_code", "commissioner_name",
     "pcn_code", "pcn_name", "contract_type", "dispensing", "practice_type", "rurality", "atypical",
-    "registered_patients", "weighted_patients",
+    "registered_patients", "weighted_patients", "patients_basis",
     "pay_core", "pay_qof", "pay_enhanced", "pay_premises", "pay_prescribing_fee", "pay_dispensing_fee",
     "pay_drug_reimbursement", "pay_prescribing_dispensing", "pay_other", "pay_covid", "pay_pcn",
     "total_payments", "total_incl_covid", "total_incl_pcn", "total_incl_covid_pcn", "deductions",
@@ -275,10 +311,10 @@ TIDY_COLUMNS = [
 
 def payment_files(raw_dir: Path) -> list[Path]:
     """Every yearly file present, so a newly published year needs no code change."""
-    folder = Path(raw_dir) / "nhs_payments"
-    files = sorted(p for p in folder.glob("*.csv") if YEAR_IN_NAME.search(p.name))
+    files = sources.locate_all(raw_dir, "nhs_payments")
     if not files:
-        raise SourceDataError(folder, "no NHS payments files (expected names like nhs-payments-gp-2022-23.csv)")
+        raise SourceDataError(Path(raw_dir) / sources.source("nhs_payments").path,
+                              "no NHS payments files (expected names like nhs-payments-gp-2022-23.csv)")
     return files
 
 
@@ -292,5 +328,5 @@ def read_all_payments(raw_dir: Path, progress=print) -> pd.DataFrame:
         frames.append(frame)
     years = [f["year"].iloc[0] for f in frames]
     if len(set(years)) != len(years):
-        raise SourceDataError(Path(raw_dir) / "nhs_payments", f"two files for one year: {sorted(years)}")
+        raise SourceDataError(Path(raw_dir) / sources.source("nhs_payments").path, f"two files for one year: {sorted(years)}")
     return pd.concat(frames, ignore_index=True)

@@ -7,15 +7,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import sources
 from .errors import SourceDataError, check_complete_rows, read_text_strict, to_number
 
-DEPRIVATION_FILE = Path("practice_deprivation/practice-imd-fingertips-93553.csv")
-LIFE_EXPECTANCY_FILE = Path("practice_life_expectancy/practice-life-expectancy.csv")
 # IMD editions in the order we prefer them: the newest comparable edition first.
 IMD_EDITIONS = (2019, 2015, 2010)
+# The Fingertips API's CSV names columns differently from the shipped extracts; mapped onto the shipped
+# names so that `fetch` can replace a shipped copy with the publisher's own file and the build still reads it.
+FINGERTIPS_PRACTICE_IMD = {"Area Code": "AreaCode", "Time period": "Year", "Value": "Value"}
 
 
-def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
+def from_fingertips_api(frame: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+    """A Fingertips API CSV in the shipped extract's column names; other layouts pass unchanged.
+
+    The API adds rows broken down by a category (deprivation decile, ethnic group ...) for parent areas;
+    only the overall value of each area is wanted, so rows with a category type are dropped (keeping the
+    index, so errors still name the file's row).
+    """
+    if "Area Code" not in frame.columns:
+        return frame
+    if "Category Type" in frame.columns:
+        frame = frame[frame["Category Type"].str.strip() == ""]
+    return frame.rename(columns=aliases)
+
+
+def read_csv_checked(path: Path, required: list[str], aliases: dict[str, str] | None = None) -> pd.DataFrame:
     text = read_text_strict(path)
     check_complete_rows(text, path)
     try:
@@ -23,6 +39,8 @@ def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise SourceDataError(path, f"is not a readable CSV: {exc}") from None
     frame.columns = [c.strip() for c in frame.columns]
+    if aliases:
+        frame = from_fingertips_api(frame, aliases)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise SourceDataError(path, f"required column(s) missing or renamed: {', '.join(missing)}",
@@ -35,8 +53,8 @@ def read_practice_deprivation(raw_dir: Path) -> pd.DataFrame:
 
     Editions are not comparable with each other, so each value keeps its edition.
     """
-    path = Path(raw_dir) / DEPRIVATION_FILE
-    frame = read_csv_checked(path, ["Year", "AreaCode", "Value"])
+    path = sources.locate(raw_dir, "practice_imd")
+    frame = read_csv_checked(path, ["Year", "AreaCode", "Value"], FINGERTIPS_PRACTICE_IMD)
     frame["imd_edition"] = to_number(frame["Year"], path, "Year").astype("Int64")
     frame["imd_score"] = to_number(frame["Value"], path, "Value")
     frame["practice_code"] = frame["AreaCode"].str.strip().str.upper()
@@ -54,7 +72,7 @@ def read_practice_deprivation(raw_dir: Path) -> pd.DataFrame:
 
 def read_practice_life_expectancy(raw_dir: Path) -> pd.DataFrame:
     """Practice life expectancy by year (a derived estimate; each Year labels a multi-year period)."""
-    path = Path(raw_dir) / LIFE_EXPECTANCY_FILE
+    path = sources.locate(raw_dir, "practice_life_expectancy")
     frame = read_csv_checked(path, ["Practice.Code", "Year", "Life_Expectancy_Female", "Life_Expectancy_Male"])
     out = pd.DataFrame({
         "practice_code": frame["Practice.Code"].str.strip().str.upper(),

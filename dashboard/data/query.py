@@ -88,6 +88,12 @@ class Atlas:
                 f"processed data file {path} is corrupt ({type(exc).__name__}: {str(exc)[:200]}); rebuild it "
                 f"with `python -m dashboard.data build`") from None
 
+    def patients_basis(self, year: str) -> str:
+        """Whether a year's patient counts are the publisher's last known figure or an average over the
+        year (the publisher switched in 2023-24), so pages can say which per-patient figures they show."""
+        values = self.practices.loc[self.practices["year"] == year, "patients_basis"].astype(str)
+        return values.mode().iat[0] if len(values) else ""
+
     # --- selections -------------------------------------------------------------------------
     def select(self, filters: Filters, all_years: bool = False) -> pd.DataFrame:
         """The practices the filters pick, in one year (filters.year, else the latest) or in every year."""

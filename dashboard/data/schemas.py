@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.pandas import Check, Column, DataFrameSchema
 
+from .payments import LAST_KNOWN, YEAR_AVERAGE
+
 YEAR = r"^20\d\d-\d\d$"
 MONEY_TOTALS = ["total_payments", "total_incl_covid", "total_incl_pcn", "total_incl_covid_pcn"]
 # Payment lines the app sums (metrics.SUMMED) beyond the totals: declared so the app may rely on them.
@@ -22,6 +24,8 @@ PRACTICES = DataFrameSchema(
         "rurality": Column(str, Check.isin(["Urban", "Rural", "Unknown"])),
         "registered_patients": Column(float, Check.ge(0)),
         "weighted_patients": Column(float, Check.ge(0)),
+        # Which kind of count the patients are (the publisher switched in 2023-24): pages say so per year.
+        "patients_basis": Column(str, Check.isin([LAST_KNOWN, YEAR_AVERAGE])),
         **{name: Column(float) for name in MONEY_TOTALS},
         **{name: Column(float) for name in PAYMENT_LINES},
         "size_band": Column(str),

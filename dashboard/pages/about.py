@@ -13,6 +13,8 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import config
+from dashboard.data import sources
+from dashboard.data.payments import YEAR_AVERAGE
 from dashboard.data.query import CONTRACTS, DISPENSING, RURALITY, load_atlas
 from dashboard.metrics import DENOMINATORS, MAP_DEFAULT, REGISTRY
 from dashboard.pages import route
@@ -128,9 +130,10 @@ def deprivation_section(atlas, latest: pd.DataFrame) -> list:
             html.Li(["Practice IMD score: the population-weighted Index of Multiple Deprivation score of the "
                      "practice's registered patients, from ", html.Strong("OHID Fingertips indicator 93553"),
                      ". Higher is more deprived."]),
-            html.Li("Edition: IMD 2019 where the practice has it; otherwise the newest earlier edition (2015, "
-                    "then 2010), kept in the IMD edition column of downloads. Editions are not strictly "
-                    f"comparable. Share of registered patients by edition: {edition_text}."),
+            html.Li(f"Edition: {sources.recorded_vintage(atlas.manifest, 'practice_imd')} where the practice has "
+                    "it; otherwise the newest earlier edition (2015, then 2010), kept in the IMD edition column of "
+                    "downloads. Editions are not strictly comparable. Share of registered patients by edition: "
+                    f"{edition_text}."),
             html.Li("Fifths (quintiles) and tenths (deciles) are national and recomputed for each year: "
                     "practices are ranked by IMD score and cut so that each fifth holds about a fifth of "
                     "registered patients (not a fifth of practices)."),
@@ -154,15 +157,17 @@ def areas_section(atlas, latest: pd.DataFrame) -> list:
     practices = len(latest)
     return [
         html.Ul([
-            html.Li(["Practices are placed by their postcode using ", html.Strong("OS Code-Point Open (August "
-                     "2014)"), ". Postcodes created since then are placed at their postcode sector's centroid, "
+            html.Li(["Practices are placed by their postcode using ", html.Strong(
+                     f"OS Code-Point Open ({sources.recorded_vintage(atlas.manifest, 'codepoint_open')})"),
+                     ". Postcodes created since then are placed at their postcode sector's centroid, "
                      "or failing that the district's, and flagged as approximate (the location accuracy "
                      f"column of downloads). In {atlas.latest_year}: {quality.get('exact', 0):,} of {practices:,} "
                      f"practices exact, {quality.get('sector', 0):,} at a sector centroid, "
                      f"{quality.get('district', 0):,} at a district centroid, {quality.get('none', 0):,} "
                      "not located."]),
-            html.Li("Local authority (ONS 2024 boundaries) and Integrated Care Board (ONS 2022 boundaries) by "
-                    "a point-in-polygon spatial join. A point just outside a generalised coastline goes to the "
+            html.Li(f"Local authority (ONS {sources.recorded_vintage(atlas.manifest, 'la_boundaries')} "
+                    "boundaries) and Integrated Care Board (ONS "
+                    f"{sources.recorded_vintage(atlas.manifest, 'icb_boundaries')} boundaries) by a point-in-polygon spatial join. A point just outside a generalised coastline goes to the "
                     "nearest polygon; the few practices outside every ICB outline take the ICB of their local "
                     "authority."),
             html.Li("NHS regions are unions of ICBs (each ICB in the region where the publisher places most of "
@@ -174,17 +179,30 @@ def areas_section(atlas, latest: pd.DataFrame) -> list:
     ]
 
 
+def where_from(item: dict):
+    """A refreshable file's URL, or why the file exists only as the copy the project was given."""
+    if item.get("url"):
+        return html.Span(["fetchable: ", html.Code(item["url"])])
+    if item.get("shipped"):
+        return f"shipped copy: {item['shipped']}"
+    return "—"
+
+
 def sources_section(manifest: dict) -> list:
     rows = [[item.get("title", ""), item.get("publisher", ""), item.get("vintage", ""), item.get("licence", ""),
-             html.Code(item.get("path", "")), f"{item['rows']:,}" if isinstance(item.get("rows"), int) else "—",
+             html.Code(item.get("path", "")), where_from(item), html.Code(item.get("reader", "")) if
+             item.get("reader") else "—", f"{item['rows']:,}" if isinstance(item.get("rows"), int) else "—",
              html.Code(str(item.get("sha256", ""))[:12] or "—")]
             for item in manifest.get("inputs", [])]
     built = str(manifest.get("built_at", ""))
     return [
         html.P(f"The processed data was built on {built[:10]} ({built}) from these published files. The "
                "checksum (first 12 characters of SHA-256) identifies the exact file used."),
-        table(f"{len(rows)} input files", ["Title", "Publisher", "Vintage", "Licence", "File", "Rows",
-                                           "SHA-256"], rows, table_id="about-sources"),
+        html.P(["Every file comes from one declared catalogue (", html.Code("dashboard/data/sources.py"), "): "
+                "`python -m dashboard.data fetch` downloads the fetchable ones to the path the build reads, "
+                "the others are copies shipped with the raw data, for the reason given."]),
+        table(f"{len(rows)} input files", ["Title", "Publisher", "Vintage", "Licence", "File", "Where from",
+                                           "Read by", "Rows", "SHA-256"], rows, table_id="about-sources"),
     ]
 
 
@@ -215,13 +233,33 @@ def caveats_section(atlas, latest: pd.DataFrame, coverage: list[dict]) -> list:
                                                                "of patients are at a practice with a value")),
         html.Li(f"Per-patient figures leave out practices with no registered patients (usually closed): "
                 f"{empty:,} practices in {year}. Their payments still count in totals."),
-        html.Li("Code-Point Open 2014 predates newer postcodes, so some practices are located approximately."
-                + located_phrase(coverage, year)),
+        html.Li(f"Code-Point Open ({sources.recorded_vintage(atlas.manifest, 'codepoint_open')}) predates newer "
+                "postcodes, so some practices are located approximately." + located_phrase(coverage, year)),
+        patients_basis_item(atlas),
     ]
     return [
         html.H3("From the definitions and sources"), html.Ul(from_definitions),
         html.H3("General"), html.Ul(general),
     ]
+
+
+def patients_basis_item(atlas) -> html.Li:
+    """Per year, which kind of patient count the per-patient figures divide by."""
+    basis = {year: atlas.patients_basis(year) for year in atlas.years}
+    averaged = [year for year, kind in basis.items() if kind == YEAR_AVERAGE]
+    last_known = [year for year, kind in basis.items() if kind != YEAR_AVERAGE]
+    parts = []
+    if last_known:
+        parts.append(f"the publisher's last known figure in {span(last_known)}")
+    if averaged:
+        parts.append(f"the average over the year in {span(averaged)}")
+    return html.Li("Registered and weighted patients (and so every per-patient figure) are " + "; ".join(parts)
+                   + ". The publisher switched from the first to the second in 2023-24; the two differ a little "
+                   "for a practice whose list grew or shrank during the year.", id="about-patients-basis")
+
+
+def span(years: list[str]) -> str:
+    return years[0] if len(years) == 1 else f"{years[0]} to {years[-1]} ({len(years)} years)"
 
 
 def coverage_record(coverage: list[dict], year: str) -> dict:

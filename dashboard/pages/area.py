@@ -11,8 +11,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import boundary, inequality
 from dashboard.cache import bytes_cache
+from dashboard.components.headline import patients_basis_note
 from dashboard.components.search import search_form
-from dashboard.data import profiles
+from dashboard.data import profiles, sources
 from dashboard.data.query import load_atlas
 from dashboard.exports import KINDS, download_path
 from dashboard.figures import deprivation as deprivation_figures
@@ -104,10 +105,11 @@ def cached_body(atlas, code: str, year: str) -> list:
         html.P(f"{data['level_name'].capitalize()}, {year}. "
                + (f"Ranked {rank[0]} of {rank[1]} {plural(data['level_name'])} by payments per weighted patient "
                   "(1 = highest)." if rank else ""), className="lede"),
+        *patients_basis_note(atlas, year),
         html.Section(**{"aria-labelledby": "area-headline-title"}, children=[
             html.H2("Headline figures", id="area-headline-title"),
             headline_table(data),
-            official_table(data),
+            official_table(data, sources.recorded_vintage(atlas.manifest, "la_imd")),
         ]),
         html.Section(className="area-map", **{"aria-labelledby": "area-map-title"}, children=[
             html.H2("Where its practices are", id="area-map-title"),
@@ -191,15 +193,16 @@ def headline_table(data: dict) -> html.Table:
         html.Thead(html.Tr(header)), html.Tbody(rows)])
 
 
-def official_table(data: dict) -> html.Table | None:
-    """Published statistics for the area itself, with their own periods."""
+def official_table(data: dict, edition: str) -> html.Table | None:
+    """Published statistics for the area itself, with their own periods (``edition``: the deprivation
+    edition the data was built from, as its manifest records it)."""
     official, england = data["official"], data["england_official"]
     rows = []
     if official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
                                                       and math.isnan(official["imd_score"])):
         rank = official.get("imd_rank")
         rank_text = "" if rank is None or pd.isna(rank) else f"; rank {int(rank)} of {int(official['imd_rank_of'])}"
-        rows.append(html.Tr([html.Th("IMD 2019 average score (higher = more deprived)", scope="row"),
+        rows.append(html.Tr([html.Th(f"{edition} average score (higher = more deprived)", scope="row"),
                              html.Td(f"{official['imd_score']:.1f}{rank_text}"),
                              html.Td(f"{england['imd_score']:.1f}" if england.get("imd_score") else ""),
                              html.Td(official.get("imd_method") or "")]))

@@ -12,7 +12,7 @@ from dashboard import boundary
 from dashboard.cache import bytes_cache, memoize
 from dashboard.components import table_rows as table_rows_module
 from dashboard.components.controls import CONTROL_FIELDS, filter_panel
-from dashboard.components.headline import national_headline
+from dashboard.components.headline import national_headline, patients_basis_note
 from dashboard.data import aggregates
 from dashboard.data.query import LEVELS, load_atlas
 from dashboard.figures import components as component_figures
@@ -465,7 +465,7 @@ def all_years_selection(atlas, state: ViewState):
 
 def headline_cards(atlas, practices, state: ViewState, name: str) -> list:
     sums, england = group_sums(practices, None), atlas.england_sums(state.year)
-    cards = [html.H2(f"{name}, {state.year}", className="cards-heading")]
+    cards = [html.H2(f"{name}, {state.year}", className="cards-heading"), *patients_basis_note(atlas, state.year)]
     items = []
     for metric_id in CARD_METRICS:
         metric = REGISTRY[metric_id]

@@ -9,7 +9,6 @@ import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -334,17 +333,20 @@ def test_rebase_url_keeps_path_and_query():
 
 
 def test_catalogue_is_consistent():
+    """The fetch list is the catalogue's downloads: each lands on a path the build reads."""
+    from dashboard.data import sources
+
     ids = [s.id for s in SOURCES]
     assert len(ids) == len(set(ids)) and len({s.dest for s in SOURCES}) == len(SOURCES)
     by_id = {s.id: s for s in SOURCES}
     assert by_id["nhs_payments_2023_24"].dest == "nhs_payments/nhs-payments-gp-2023-24.csv"
-    assert by_id["fingertips_practice_imd_93553"].dest == "practice_deprivation/practice-imd-fingertips-93553-api.csv"
+    assert by_id["fingertips_practice_imd_93553"].dest == "practice_deprivation/practice-imd-fingertips-93553.csv"
     le = by_id["fingertips_life_expectancy_ltla_90366"]
-    assert le.dest == "area_life_expectancy/life_expectancy-fingertips-ltla-api.csv"
+    assert le.dest == "area_life_expectancy/life_expectancy-fingertips-ltla.csv"
     assert "indicator_ids=90366&child_area_type_id=501&parent_area_type_id=15" in le.full_url
     for s in SOURCES:
-        assert Path(s.dest).parts[0] in {"nhs_payments", "practice_deprivation", "area_life_expectancy",
-                                         "boundaries", "practice_locations"}
+        assert any(entry.matches(s.dest) for entry in sources.CATALOGUE if entry.root == sources.RAW), s.dest
         if s.dest.endswith(".geojson"):
             assert "outSR=4326" in s.full_url and "f=geojson" in s.full_url
-    assert "onspd" not in {s.id for s in select_sources(None)}  # large, URL to update: on demand only
+    assert sources.check_catalogue() == []
+    assert [s.id for s in select_sources(None)] == [s.id for s in SOURCES if s.default]

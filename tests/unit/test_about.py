@@ -113,3 +113,30 @@ def test_methods_are_the_engines_own_words(page):
     text = text_of(page)
     assert "Welch–Satterthwaite" in text and "Slope index of inequality (SII)" in text
     assert f"at least {MIN_PRACTICES} practices with data and {MIN_PATIENTS:,} registered patients" in text
+
+
+def test_editions_and_credits_come_from_the_recorded_vintage(atlas, monkeypatch):
+    """Edition text follows the manifest the data was built with, not words typed into the pages."""
+    from dashboard.app import footer
+    from dashboard.pages.area import official_table
+
+    manifest = {**atlas.manifest, "inputs": [
+        {**item, "vintage": "May 2031"} if item.get("id") in ("codepoint_open", "la_imd", "msoa_imd") else item
+        for item in atlas.manifest["inputs"]]}
+    monkeypatch.setattr(atlas, "manifest", manifest)
+    page_text = text_of(about_content(atlas))
+    assert "OS Code-Point Open (May 2031)" in page_text and "August 2014" not in page_text
+    footer_text = text_of(footer(atlas))
+    assert "Ordnance Survey Code-Point Open, May 2031" in footer_text
+    assert "MHCLG English Indices of Deprivation, May 2031" in footer_text
+    data = {"name": "Coventry", "official": {"imd_score": 20.0, "imd_rank": 5, "imd_rank_of": 296},
+            "england_official": {}}
+    assert "May 2031 average score" in text_of(official_table(data, "May 2031"))
+
+
+def test_sources_say_where_each_file_comes_from(page, atlas):
+    rows = find(page, lambda n: getattr(n, "id", None) == "about-sources")[0]
+    text = text_of(rows)
+    for item in atlas.manifest["inputs"]:
+        assert (item["url"] or item["shipped"]) in text
+    assert "are the publisher's last known figure in 2014-15 to 2022-23" in text_of(page)
