@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -19,10 +20,11 @@ BAND_NAMES = {1: "1\nmost\ndeprived", 2: "2", 3: "3", 4: "4", 5: "5\nleast\ndepr
 
 
 def render(fig) -> tuple[bytes, bytes]:
-    """(PNG, SVG) of a matplotlib figure, with fixed metadata so the same chart gives the same bytes."""
+    """(PNG, SVG) of a matplotlib figure, with fixed metadata and SVG ids so the same chart gives the same bytes."""
     png, svg = io.BytesIO(), io.BytesIO()
     fig.savefig(png, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": "equity-atlas"}):  # else element ids are random per drawing
+        fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
     return png.getvalue(), svg.getvalue()
 
 

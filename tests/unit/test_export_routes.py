@@ -60,3 +60,15 @@ def test_the_area_page_links_follow_its_year():
     assert search == "?year=2019-20"
     assert briefing == "/download/briefing/E08000026.pdf?year=2019-20"
     assert pack == "/download/pack/E08000026.zip?year=2019-20"
+
+
+def test_a_chart_drawn_twice_gives_the_same_bytes():
+    """Two workers building the same pack must not produce two different files (SVG ids were random)."""
+    import pandas as pd
+
+    from dashboard.figures import print_charts
+
+    trend = pd.DataFrame({"year": ["2021-22", "2022-23"], "area": [150.0, 160.0], "england": [155.0, 158.0]})
+    first = print_charts.trend_lines(trend, "Coventry", "payments_per_weighted_patient", "Payments")
+    second = print_charts.trend_lines(trend, "Coventry", "payments_per_weighted_patient", "Payments")
+    assert first == second
