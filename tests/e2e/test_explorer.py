@@ -113,8 +113,13 @@ def test_year_level_and_filters_update_everything(page, app_url):
     page.wait_for_function("new URLSearchParams(location.search).get('year') === '2022-23'", timeout=15_000)
 
 
+def is_callback(request) -> bool:
+    """A Dash callback request (Dash 4 adds a signed ?endId=… to the URL)."""
+    return urlparse(request.url).path == "/_dash-update-component"
+
+
 def callback_outputs(requests: list) -> list[str]:
-    return [r.post_data_json.get("output", "") for r in requests if r.url.endswith("/_dash-update-component")]
+    return [r.post_data_json.get("output", "") for r in requests if is_callback(r)]
 
 
 def test_map_first_then_charts_and_table_as_they_are_reached(page, app_url):
@@ -128,7 +133,7 @@ def test_map_first_then_charts_and_table_as_they_are_reached(page, app_url):
     assert page.locator("#ex-table").count() == 0  # far below: not built until scrolled near
     assert not any("async-community" in r.url for r in requests)  # nor is the grid's code fetched
     order = [r.url.rsplit("/", 1)[-1] if "/geo/" in r.url else (r.post_data_json or {}).get("output", "")
-             for r in requests if "/geo/" in r.url or r.url.endswith("/_dash-update-component")]
+             for r in requests if "/geo/" in r.url or is_callback(r)]
     assert "ex-map.figure" not in " ".join(order)  # the map's values came with the page
     charts = [i for i, o in enumerate(order) if "chart-" in o or "ex-charts" in o]
     assert not charts or charts[0] > order.index("la.geojson")  # the charts wait for the map
