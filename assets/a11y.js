@@ -1,14 +1,23 @@
-/* Accessible names and roles for two third-party widgets that Dash gives no way to fix from Python.
+/* Accessible names and roles for Dash 4's dcc.Dropdown, RadioItems, Checklist and Slider, which Dash gives no
+ * way to fix from Python. Each fix is for a serious axe-core finding (tests/e2e/test_accessibility.py).
  *
- * dcc.Dropdown (react-select v1 with react-virtualized-select) and dcc.Slider (rc-slider) render their
- * focusable part (a combobox, a slider handle) deep inside the element that carries the Dash id, so our
- * <label for="id"> names nothing and a screen reader announces an unnamed control. This names each from
- * its visible label (and, for a dropdown, its current value: "Year 2022-23", as in the WAI-ARIA collapsible
- * listbox pattern). It drops role="option" from the value shown in a closed dropdown (an option outside any
- * listbox is invalid ARIA; the value is read as part of the name). In an open dropdown the virtualised list
- * has no option roles or ids, so the combobox's aria-activedescendant points at nothing and a screen reader
- * hears no option as the arrow keys move: each row in view gets role="option", the id react-select expects,
- * aria-selected and its place in the list, and the scrolling element becomes the listbox.
+ * Option lists (RadioItems, Checklist, and the list inside an open Dropdown) are a role="listbox" of
+ * <label role="option"> wrapping a native radio or checkbox, and focus moves to those inputs: an option
+ * may not contain a focusable control (nested-interactive), and the unnamed listbox hides the fieldset's
+ * legend. The roles are dropped, leaving what a screen reader handles best, native radios and checkboxes
+ * (named by their label, grouped by our <fieldset>/<legend>); arrow keys move between radios natively.
+ * React sets aria-selected again when the choice changes, so attribute changes are watched too.
+ *
+ * A Dropdown is a <button id=…> that opens a Radix popover (role="dialog") holding that list. Its name
+ * comes only from the value shown (aria-labelledby "<id>-value-count <id>-value"), so our
+ * <label for=id> is ignored: the label joins the name ("Year 2022-23"), in the order shown on screen.
+ * aria-haspopup says "dialog", which is what opens; the dialog and the list inside it are named by the
+ * label. Dash puts an aria-hidden, focusable <input> before the button as the Tab stop (for Safari,
+ * which skips buttons when tabbing unless its "Press Tab to highlight each item" setting is on): a
+ * focusable element hidden from screen readers (aria-hidden-focus). That input is disabled and the
+ * button itself becomes the Tab stop, like every other button on the page.
+ *
+ * A Slider's handle (role="slider") and its number box have no name: both are named by the label.
  *
  * Served from /assets (allowed by the Content-Security-Policy's 'self'); the widgets work without it.
  */
@@ -35,77 +44,75 @@
     }
   }
 
-  function nameDropdown(dropdown) {
-    var combobox = dropdown.querySelector('[role="combobox"]');
-    var label = labelFor(dropdown);
-    if (!combobox || !label) {
+  function removeIfPresent(element, name) {
+    if (element.hasAttribute(name)) {
+      element.removeAttribute(name);
+    }
+  }
+
+  /* Plain native inputs: no listbox around them, no option roles on their labels. */
+  function plainOptions(list, role, label) {
+    if (role) {
+      setIfChanged(list, 'role', role);
+      setIfChanged(list, 'aria-labelledby', label);
+    } else {
+      removeIfPresent(list, 'role');
+    }
+    list.querySelectorAll('.dash-options-list-option').forEach(function (option) {
+      removeIfPresent(option, 'role');
+      removeIfPresent(option, 'aria-selected');
+    });
+  }
+
+  function patchDropdown(button) {
+    var label = labelFor(button);
+    var wrapper = button.closest('.dash-dropdown-wrapper');
+    if (!label || !wrapper) {
       return;
     }
     var ids = [label];
-    dropdown.querySelectorAll('.Select-control .Select-value-label, .Select-control .Select-placeholder')
-      .forEach(function (shown, index) {
-        shown.removeAttribute('role');
-        shown.removeAttribute('aria-selected');
-        if (!shown.id) {
-          shown.id = dropdown.id + '--shown-' + index;
-        }
-        ids.push(shown.id);
-      });
-    setIfChanged(combobox, 'aria-labelledby', ids.join(' '));
-    dropdown.querySelectorAll('.Select-value-icon').forEach(function (remove) {
-      setIfChanged(remove, 'aria-hidden', 'true');  // the mouse's "×"; Backspace removes a value by keyboard
-    });
-    var listbox = openList(dropdown.querySelector('.Select-menu'), label);
-    if (listbox) {
-      combobox.removeAttribute('aria-owns');
-      setIfChanged(combobox, 'aria-controls', listbox.id);
-    } else {
-      combobox.removeAttribute('aria-controls');
-    }
-  }
-
-  /* The open list: react-select's menu (role="listbox") wraps react-virtualized's scrolling grid (role="grid",
-     a Tab stop that react-select never lets Tab reach: Tab in an open dropdown chooses the option). The grid,
-     the element that scrolls, becomes the listbox; the wrappers around it and around the rows, plain. */
-  function openList(menu, label) {
-    var grid = menu && menu.querySelector('.ReactVirtualized__Grid');
-    var rows = grid && grid.querySelector('.ReactVirtualized__Grid__innerScrollContainer');
-    if (!grid || !rows) {
-      return null;
-    }
-    var base = menu.id.replace(/--list$/, '');
-    setIfChanged(menu, 'role', 'presentation');
-    setIfChanged(grid, 'role', 'listbox');
-    setIfChanged(grid, 'id', base + '--listbox');
-    setIfChanged(grid, 'aria-labelledby', label);
-    grid.removeAttribute('aria-label');
-    grid.removeAttribute('aria-readonly');
-    setIfChanged(rows, 'role', 'presentation');
-    var height = 0;
-    rows.querySelectorAll('.VirtualizedSelectOption').forEach(function (option) {
-      height = parseFloat(option.style.height);
-      var index = height ? Math.round(parseFloat(option.style.top) / height) : -1;
-      setIfChanged(option, 'role', 'option');
-      setIfChanged(option, 'aria-selected',
-        option.classList.contains('VirtualizedSelectSelectedOption') ? 'true' : 'false');
-      if (index >= 0) {  // only the rows in view exist: say where each sits in the whole list
-        setIfChanged(option, 'id', base + '--option-' + index);
-        setIfChanged(option, 'aria-posinset', String(index + 1));
-        setIfChanged(option, 'aria-setsize', String(Math.round(parseFloat(rows.style.height) / height)));
+    [button.id + '-value', button.id + '-value-count'].forEach(function (id) {
+      if (document.getElementById(id)) {
+        ids.push(id);
       }
     });
-    return grid;
+    setIfChanged(button, 'aria-labelledby', ids.join(' '));
+    setIfChanged(button, 'aria-haspopup', 'dialog');
+    var target = wrapper.querySelector('.dash-dropdown-focus-target');
+    if (target && !button.disabled) {
+      if (!target.disabled) {
+        target.disabled = true;
+      }
+      setIfChanged(button, 'tabindex', '0');
+    }
+    var clear = button.querySelector('.dash-dropdown-clear');
+    if (clear) {  // the mouse's "×" (not focusable); Delete or Backspace on the button clears by keyboard
+      setIfChanged(clear, 'aria-hidden', 'true');
+    }
+    var dialog = wrapper.querySelector('.dash-dropdown-content[role="dialog"]');
+    if (dialog) {
+      setIfChanged(dialog, 'aria-labelledby', label);
+      var list = dialog.querySelector('.dash-options-list');
+      if (list) {
+        plainOptions(list, 'group', label);
+      }
+    }
   }
 
-  function nameSlider(handle) {
-    var slider = handle.closest('.rc-slider');
-    var owner = slider && slider.parentElement;
-    setIfChanged(handle, 'aria-labelledby', labelFor(owner));
+  function patchSlider(thumb) {
+    var owner = thumb.closest('.dash-slider-container');
+    var label = labelFor(owner);
+    setIfChanged(thumb, 'aria-labelledby', label);
+    owner.querySelectorAll('input.dash-range-slider-input').forEach(function (box) {
+      setIfChanged(box, 'aria-labelledby', label);
+    });
   }
 
   function patch() {
-    document.querySelectorAll('.dash-dropdown[id]').forEach(nameDropdown);
-    document.querySelectorAll('.rc-slider-handle[role="slider"]').forEach(nameSlider);
+    document.querySelectorAll('button.dash-dropdown[id]').forEach(patchDropdown);
+    document.querySelectorAll('.dash-radioitems.dash-options-list, .dash-checklist.dash-options-list')
+      .forEach(function (list) { plainOptions(list, null, null); });
+    document.querySelectorAll('.dash-slider-container[id] [role="slider"]').forEach(patchSlider);
   }
 
   var pending = null;
@@ -118,15 +125,15 @@
     }
   }
 
-  /* A dropdown that just opened or changed is patched at once, before the browser paints and before a
+  /* A control that just opened or changed is patched at once, before the browser paints and before a
      screen reader (or a test) can read it; other changes (charts drawing, tables filling) are batched. */
-  function insideDropdown(mutation) {
+  function insideControl(mutation) {
     var target = mutation.target;
-    return target.nodeType === 1 && target.closest('.dash-dropdown') !== null;
+    return target.nodeType === 1 && target.closest('.dash-dropdown-wrapper, .dash-options-list') !== null;
   }
 
   function onMutations(mutations) {
-    if (mutations.some(insideDropdown)) {
+    if (mutations.some(insideControl)) {
       patch();
     } else {
       schedule();
@@ -135,7 +142,10 @@
 
   function start() {
     patch();
-    new MutationObserver(onMutations).observe(document.body, {childList: true, subtree: true});
+    new MutationObserver(onMutations).observe(document.body, {
+      childList: true, subtree: true, attributes: true,
+      attributeFilter: ['role', 'aria-selected', 'aria-labelledby', 'aria-haspopup', 'tabindex']
+    });
   }
 
   if (document.readyState === 'loading') {

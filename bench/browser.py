@@ -210,11 +210,15 @@ def wait_for_map(page, selector: str, threshold: float = 0.08, timeout: float = 
 
 
 def choose(page, control_id: str, option_text: str, search: bool = False) -> None:
-    """Open a dcc.Dropdown and pick an option (typing first where a long list renders only its top)."""
+    """Open a dcc.Dropdown and pick an option (typing first where a long list renders only its top).
+
+    Dash 4's dropdown is a button whose list opens in a popover beside it, with its own search box.
+    """
     page.locator(f"#{control_id}").click()
+    menu = page.locator(f".dash-dropdown-wrapper:has(#{control_id}) .dash-dropdown-content")
     if search:
-        page.keyboard.type(option_text, delay=10)
-    page.locator(f"#{control_id}").get_by_text(option_text, exact=True).last.click()
+        menu.locator("input.dash-dropdown-search").type(option_text, delay=10)
+    menu.get_by_text(option_text, exact=True).click()
 
 
 def click_map(page, selector: str, lon: float, lat: float) -> None:

@@ -5,7 +5,7 @@ Why here and not in each callback: a callback trusts its arguments to have the s
 tampered or broken request breaks that trust, and each broken assumption used to end in an exception: a
 500 and a traceback in the log for what is the client's mistake. Guarding callbacks one by one repeats
 itself and is easy to forget for the next input. So each component property a callback reads gets one
-declared rule, written beside the callback with `accepts`, and `screen` (called by AtlasDash.dispatch)
+declared rule, written beside the callback with `accepts`, and `screen` (called from a Flask before_request hook, see install)
 checks every request against the callback's own dependencies and those rules. An input without a rule is
 refused, not waved through: forgetting a rule breaks that input visibly instead of opening a hole.
 
@@ -496,6 +496,40 @@ def screen(app) -> flask.Response | None:
     if answer is None:
         raise PreventUpdate
     return answer
+
+
+def install(app) -> None:
+    """Screen every callback request, and refuse scripts Dash never registered, before Dash sees either.
+
+    Flask before_request hooks, not an override of Dash's dispatch: Dash 4 moved dispatching into its
+    server backends, where an override of Dash.dispatch is silently never called.
+    """
+    server = app.server
+    update_path = f"{app.config.routes_pathname_prefix}_dash-update-component"
+    suites_prefix = f"{app.config.routes_pathname_prefix}_dash-component-suites/"
+
+    @server.before_request
+    def screen_callbacks():
+        path = flask.request.path
+        if path == update_path and flask.request.method == "POST":
+            try:
+                return screen(app)
+            except PreventUpdate:
+                return flask.Response(status=204)
+        if path.startswith(suites_prefix):
+            return _unknown_script(app, path[len(suites_prefix):])
+        return None
+
+
+def _unknown_script(app, rest: str) -> flask.Response | None:
+    """404 for /_dash-component-suites/<package>/<file> that Dash never registered (Dash itself answers 500)."""
+    from dash.fingerprint import check_fingerprint
+
+    package, _, fingerprinted = rest.partition("/")
+    path_in_package, _ = check_fingerprint(fingerprinted)
+    if path_in_package in app.registered_paths.get(package, ()):
+        return None
+    return flask.Response("No such script.", status=404, mimetype="text/plain")
 
 
 def undeclared(app) -> list[str]:

@@ -424,7 +424,7 @@ def _install_probe(server) -> None:
 
 
 # --- static files compressed once per worker ------------------------------------------------------------------
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/geo/")
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/geo/", "/_atlas/")  # /_atlas/: plotlyjs.py
 STATIC_TYPES = {"application/javascript", "text/javascript", "text/css", "application/json", "application/geo+json"}
 try:  # flask-compress depends on brotli; without it, gzip only
     import brotli as _brotli  # noqa: F401

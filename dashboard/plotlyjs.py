@@ -1,18 +1,24 @@
-"""Serve our partial plotly.js bundle (static/plotly-atlas.min.js) instead of Dash's full one.
+"""Serve our partial plotly.js bundle (static/plotly-atlas.min.js) and have dcc.Graph load it instead of Dash's.
 
-Dash registers the whole of plotly.js (4.8 MB, ~1.46 MB gzipped) for every app, in
-`dash.Dash._setup_plotlyjs`. The atlas draws five trace types, so it ships a bundle of just those,
-built from the same plotly.js version by scripts/plotly_bundle/build.mjs (~2.4 MB, ~0.74 MB gzipped).
-`AtlasDash` is a `dash.Dash` that registers that bundle in its place; nothing else changes.
+Dash offers every app the whole of plotly.js (4.8 MB, 1.47 MB gzipped). The atlas draws five trace
+types, so it ships a bundle of just those, built from the same plotly.js version by
+scripts/plotly_bundle/build.mjs (3.2 MB, 0.96 MB gzipped; most of it MapLibre, which the maps need).
+Dash 4 has no option for a partial bundle, so this module does it with public API only:
 
-How it is loaded. Dash marks its plotly.js `"async": "eager"`: no <script> tag; dcc.Graph fetches it
-when the first graph renders, from `window._dashPlotlyJSURL`, which dash-renderer sets to the full
-bundle's path. The atlas keeps that lazy loading (the renderer starts without waiting for 2.4 MB of
-JavaScript to download and run) but points it at our bundle: the page head carries
-`<link rel="preload" id="plotlyjs-src" href="<fingerprinted bundle>" as="script">`, which starts
-the download at once, and assets/plotlyjs.js makes `window._dashPlotlyJSURL` read that link. The
-bundle is served by Dash's component-suites route, fingerprinted (cached for a year) and compressed
-once by cache.cache_static_compression.
+- the bundle is served by a route of our own, `<prefix>_atlas/plotly-atlas.<sha256 prefix>.min.js`:
+  the name changes with the content, so it may be cached for a year, and cache.py compresses it once
+  per worker (its STATIC_PREFIXES include `/_atlas/`);
+- `AtlasDash.interpolate_index` (Dash's documented hook for the page's HTML) puts
+  `<link rel="preload" id="plotlyjs-src" href="<that URL>" as="script">` in the head, so the download
+  starts at once, while dash-renderer and the components load.
+
+Dash's own registration of the full bundle is left as it is. Dash marks it `"async": "eager"`, so it
+gets no <script> tag: dcc.Graph fetches plotly.js when the first graph renders (unless window.Plotly
+exists), from `window._dashPlotlyJSURL`, which dash-renderer sets to the full bundle's path.
+assets/plotlyjs.js pins that variable to the preload link's URL, so the full bundle is never fetched.
+That browser-side variable is the one place the atlas still depends on Dash's internals: if a Dash
+release renames it, dcc.Graph falls back to the full bundle (slower, still correct), and
+tests/e2e/test_explorer.py's check that the page never requests plotly.min.js fails.
 
 The explorer's head also preloads the boundaries its first map draws (/geo/<level>.geojson and the
 Marmot outlines), so they arrive while the scripts start instead of after the first render.
@@ -24,22 +30,23 @@ tests/unit/test_plotly_bundle.py checks its version against plotly.py's and its 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import dash
-from dash import dcc
 
-NAMESPACE = "dashboard"  # this package: Dash serves the file with pkgutil.get_data(NAMESPACE, BUNDLE)
 BUNDLE = "static/plotly-atlas.min.js"
 BUNDLE_FILE = Path(__file__).parent / BUNDLE
-FULL_BUNDLE = "package_data/plotly.min.js"  # what Dash registers under the "plotly" namespace
+ROUTE = "_atlas/"  # under the app's routes_pathname_prefix; cache.STATIC_PREFIXES lists "/_atlas/"
+FULL_BUNDLE = "plotly.min.js"  # Dash's full bundle (dash/.../package_data/plotly.min.js): never fetched
+YEAR = 365 * 24 * 3600
 
 
 @lru_cache(maxsize=1)
 def bundle_header() -> dict:
-    """{"version": "3.7.0", "traces": [...], "components": [...]} from the bundle's header comment."""
+    """{"version": "4.1.1", "traces": [...], "components": [...]} from the bundle's header comment."""
     head = BUNDLE_FILE.read_text(encoding="utf-8")[:1000]
     version = re.search(r"^\* plotly\.js \(equity-atlas[^)]*\) v(\S+)$", head, re.M)
     traces = re.search(r"^\* traces: (.*)$", head, re.M)
@@ -53,45 +60,65 @@ def bundle_header() -> dict:
     return {"version": version.group(1), "traces": names(traces.group(1)), "components": names(components.group(1))}
 
 
-def _is_full_plotlyjs(resource: dict) -> bool:
-    return resource.get("namespace") == "plotly" and resource.get("relative_package_path") == FULL_BUNDLE
+@lru_cache(maxsize=1)
+def bundle_name() -> str:
+    """plotly-atlas.<first 12 hex digits of the bundle's sha256>.min.js: a new build is a new URL."""
+    digest = hashlib.sha256(BUNDLE_FILE.read_bytes()).hexdigest()[:12]
+    return f"plotly-atlas.{digest}.min.js"
+
+
+def serve_bundle(server, routes_prefix: str = "/") -> None:
+    """Add the bundle's route to a Flask server (once). Any older fingerprint redirects to the current one.
+
+    A page rendered by the previous release (during a rolling deploy, or from a browser's cache) asks
+    for the old name; it gets the new file through a redirect that is not cached, rather than the new
+    bytes stored for a year under the old name.
+    """
+    from flask import abort, redirect, send_file
+
+    endpoint = "atlas_plotlyjs"
+    if endpoint in server.view_functions:
+        return
+
+    def plotlyjs(name: str):
+        current = bundle_name()
+        if name != current:
+            if re.fullmatch(r"plotly-atlas\.[0-9a-f]{12}\.min\.js", name):
+                response = redirect(current, code=302)  # relative: the same folder
+                response.headers["Cache-Control"] = "no-cache"
+                return response
+            abort(404)
+        response = send_file(BUNDLE_FILE, mimetype="application/javascript", etag=current, conditional=True,
+                             max_age=YEAR)
+        response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+        return response
+
+    server.add_url_rule(f"{routes_prefix}{ROUTE}<name>", endpoint, plotlyjs, methods=["GET"])
 
 
 class AtlasDash(dash.Dash):
-    """dash.Dash serving static/plotly-atlas.min.js as plotly.js. Use exactly as dash.Dash.
+    """dash.Dash that serves static/plotly-atlas.min.js and preloads it. Use exactly as dash.Dash.
 
     It also answers a client's mistakes as a client's mistakes, which plain Dash answers with a 500 and a
-    traceback: every callback request passes dashboard/boundary.py before Dash runs it, and a script it
+    traceback: every callback request passes dashboard/boundary.py before Dash runs it, and a script Dash
     never registered is a 404.
     """
 
-    def dispatch(self):
-        from .boundary import screen
+    def init_app(self, app=None, **kwargs):
+        # Dash calls init_app from __init__ when it makes the Flask server, and again if the caller
+        # passes one later (server=False): either way the routes land on the server that answers.
+        from . import boundary
 
-        answer = screen(self)  # a 400, a notice, or PreventUpdate (204) for a request we will not run
-        return answer if answer is not None else super().dispatch()
+        super().init_app(app, **kwargs)
+        serve_bundle(self.server, self.config.routes_pathname_prefix)
+        boundary.install(self)
 
-    def serve_component_suites(self, package_name, fingerprinted_path):
-        from dash.fingerprint import check_fingerprint
-        from flask import abort
-
-        path_in_package, _fingerprinted = check_fingerprint(fingerprinted_path)
-        if path_in_package not in self.registered_paths.get(package_name, ()):
-            abort(404)  # Dash raises DependencyException (a 500) for a file it does not serve
-        return super().serve_component_suites(package_name, fingerprinted_path)
-
-    def _setup_plotlyjs(self):
-        # dcc._js_dist is module-level state shared by every Dash app in the process, and
-        # dash.Dash.__init__ appends the full bundle to it each time an app is built. Drop any such
-        # entry (one from an earlier plain dash.Dash included): the page loads no plotly.js by itself.
-        dcc._js_dist[:] = [r for r in dcc._js_dist if not _is_full_plotlyjs(r)]
-        # Register ours with Dash's component-suites route (every worker, before any request) and keep
-        # its fingerprinted URL for the preload link.
-        (src,) = self._collect_and_register_resources([{"relative_package_path": BUNDLE, "namespace": NAMESPACE}])
-        self._plotlyjs_url = src
+    @property
+    def plotlyjs_url(self) -> str:
+        return self.get_relative_path(f"/{ROUTE}{bundle_name()}")
 
     def interpolate_index(self, **kwargs):
-        kwargs["metas"] = kwargs.get("metas", "") + "".join(preload_links(self._plotlyjs_url))
+        kwargs["metas"] = kwargs.get("metas", "") + "".join(preload_links(self.plotlyjs_url))
         return super().interpolate_index(**kwargs)
 
 

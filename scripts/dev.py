@@ -3,6 +3,8 @@
 
     python3 scripts/dev.py run    # make .venv if needed, install the app, serve it on the shipped data
     python3 scripts/dev.py test   # install everything the tests need, then ruff and the whole test suite
+
+Both install the versions pinned in requirements.lock.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("EQUITY_ATLAS_VENV", ROOT / ".venv"))
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+LOCK = ROOT / "requirements.lock"  # exact versions of everything the tests install (scripts/audit.py audits it)
 SYSTEM_PACKAGES = ["chromium", "chromium-driver", "redis-server"]
 
 
@@ -30,12 +33,25 @@ def ensure_venv(extras: str = "") -> None:
         sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
     if not PYTHON.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
+    # requirements.lock pins every package the tests ran against; as a constraints file it fixes the
+    # version of whatever pyproject.toml pulls in, so a fresh machine gets the tested set, not the newest.
     stamp = VENV / f".installed{extras or '-app'}"
-    pyproject = ROOT / "pyproject.toml"
-    if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
+    wanted = install_fingerprint(extras)
+    if not stamp.exists() or stamp.read_text().strip() != wanted:
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}{extras}")
-        stamp.touch()
+        run(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", f"{ROOT}{extras}")
+        stamp.write_text(wanted + "\n")
+
+
+def install_fingerprint(extras: str) -> str:
+    """What the install depends on, so editing pyproject.toml or requirements.lock (a pull, a branch
+    switch, a regenerated lock) reinstalls, and nothing else does."""
+    import hashlib
+
+    digest = hashlib.sha256(extras.encode())
+    for path in (ROOT / "pyproject.toml", LOCK):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def ensure_system_packages() -> None:

@@ -7,7 +7,8 @@
 //   - the index is lib/index.js with every trace (and component) we do not use removed, as
 //     tasks/partial_bundle.mjs does (`npm run custom-bundle` would keep calendars; we drop them);
 //   - esbuild with the settings of the shipped esbuild-config.js (iife, global `Plotly`, es2016,
-//     inline CSS for maplibre, minified GLSL for the WebGL traces, NODE_DEBUG off, global = window);
+//     inline CSS for maplibre, minified GLSL for the WebGL traces, NODE_DEBUG off, global = window,
+//     and from plotly.js 4 on the alias of regl to @plotly/regl);
 //   - attribute meta (descriptions, hrName, ...) stripped as tasks/compress_attributes.js does;
 //   - the same UMD wrapper and `window.Plotly = Plotly` as the dist bundles, under a license header.
 // Add a trace to TRACES before a figure uses it: tests/unit/test_plotly_bundle.py compares this header's
@@ -87,7 +88,8 @@ const result = await build({
     sourcemap: false,
     legalComments: 'eof',
     plugins: [InlineCSSPlugin(), glsl({ minify: true }), stripMeta],
-    alias: { stream: 'stream-browserify' },
+    // plotly.js 4 points regl (used by gl-text) at its own fork, deduplicating it with @plotly/regl
+    alias: { regl: '@plotly/regl', stream: 'stream-browserify' },
     define: { global: 'window', 'define.amd': 'false', 'process.env.NODE_DEBUG': 'false' },
     target: 'es2016',
     logLevel: 'warning',

@@ -146,13 +146,18 @@ def test_no_serious_axe_violations(axe_page, app_url, name):
     assert not axe_page.page_errors
 
 
+def year_menu(page):
+    """The open Year list: Dash 4 renders it in a popover (role="dialog") beside the #f-year button."""
+    return page.locator(".dash-dropdown-wrapper:has(#f-year) .dash-dropdown-content[role=dialog]")
+
+
 def test_no_serious_axe_violations_with_the_year_menu_open(axe_page, app_url):
-    """The open dropdown list (react-select's own listbox) is checked too, not only the closed control."""
+    """The open dropdown list is checked too, not only the closed control."""
     open_page(axe_page, app_url, "explorer")
-    axe_page.locator("#f-year [role=combobox]").focus()
+    axe_page.locator("#f-year").focus()
     axe_page.keyboard.press("ArrowDown")
-    # The listbox with its options is what a screen reader is given once the list opens (assets/a11y.js).
-    axe_page.locator("#f-year [role=listbox] [role=option]").first.wait_for(timeout=10_000)
+    # Native radios named by their labels, in a group named by the control's label (assets/a11y.js).
+    year_menu(axe_page).locator("[role=group][aria-labelledby] input[type=radio]").first.wait_for(timeout=10_000)
     blocking = [v for v in run_axe(axe_page, []) if v["impact"] in BLOCKING]
     assert not blocking, describe(blocking)
 
@@ -188,15 +193,22 @@ def visible_ring(style: dict) -> bool:
     return width >= 2 or style["shadow"] != "none"
 
 
-# The option a screen reader announces: the one the focused combobox's aria-activedescendant names.
-ACTIVE_OPTION = ("(() => { const id = document.activeElement.getAttribute('aria-activedescendant');"
-                 " const option = id && document.getElementById(id);"
-                 " return option && option.getAttribute('role') === 'option' ? option.textContent : null; })()")
+# The option a screen reader announces: in Dash 4's open dropdown focus moves onto each option's radio,
+# named by the label around it.
+FOCUSED_OPTION = ("(() => { const el = document.activeElement;"
+                  " return el && el.type === 'radio' && el.closest('.dash-dropdown-content')"
+                  " ? el.closest('label').textContent : null; })()")
 
 
 def announced_option(page) -> str:
-    page.wait_for_function(ACTIVE_OPTION, timeout=5_000)
-    return page.evaluate(ACTIVE_OPTION)
+    page.wait_for_function(FOCUSED_OPTION, timeout=5_000)
+    return page.evaluate(FOCUSED_OPTION)
+
+
+def accessible_name(page) -> str:
+    """The focused element's name from aria-labelledby, as a screen reader computes it."""
+    return page.evaluate("document.activeElement.getAttribute('aria-labelledby').split(' ')"
+                         ".map(id => document.getElementById(id).textContent).join(' ')")
 
 
 def test_skip_link_is_the_first_stop_and_moves_focus_to_main(page, app_url):
@@ -219,33 +231,35 @@ def test_explorer_year_and_level_by_keyboard_alone(page, app_url):
     before_title = page.locator("#map-title").inner_text()
     page.locator("body").focus()
 
-    # Year: a react-select combobox, opened and changed with the arrow keys and Enter.
-    tab_until(page, "!!el.closest('#f-year')")
-    assert active(page, "el.getAttribute('role')") == "combobox"
-    name = page.evaluate("document.activeElement.getAttribute('aria-labelledby').split(' ')"
-                         ".map(id => document.getElementById(id).textContent).join(' ')")
+    # Year: a button that opens a list of radios; the arrow keys move through them and Enter chooses.
+    tab_until(page, "el.id === 'f-year'")
+    assert active(page, "el.tagName") == "BUTTON"
+    assert active(page, "el.getAttribute('aria-haspopup')") == "dialog"
+    name = accessible_name(page)
     assert name.startswith("Year"), f"the Year dropdown's accessible name is {name!r}"
     page.keyboard.press("ArrowDown")
-    page.locator("#f-year [role=listbox]").wait_for(timeout=10_000)
+    year_menu(page).wait_for(timeout=10_000)
     current = announced_option(page)
+    assert name.endswith(current), (name, current)  # the chosen year, focused first
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(f"{ACTIVE_OPTION} !== {current!r}", timeout=5_000)
+    page.wait_for_function(f"{FOCUSED_OPTION} !== {current!r}", timeout=5_000)
     chosen = announced_option(page)
     page.keyboard.press("Enter")
     page.wait_for_function(f"new URLSearchParams(location.search).get('year') === '{chosen}'", timeout=15_000)
     page.wait_for_function(f"document.querySelector('#map-title').innerText.includes('{chosen}')",
                            timeout=15_000)
-    assert active(page, "!!el.closest('#f-year')"), "focus should stay on the Year control after choosing"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-year'", timeout=5_000)
+    assert accessible_name(page) == f"Year {chosen}", "focus should come back to the Year control, named anew"
 
     # Map areas: a radio group; Tab reaches the checked radio, the arrow keys move the choice.
     tab_until(page, "!!el.closest('#f-level') && el.type === 'radio'", limit=5)
-    assert active(page, "el.checked && el.parentElement.textContent.trim()") == "Local authority"
+    assert active(page, "el.checked && el.closest('label').textContent.trim()") == "Local authority"
     for _ in range(5):
-        if active(page, "el.parentElement.textContent.trim()") == "Integrated Care Board":
+        if active(page, "el.closest('label').textContent.trim()") == "Integrated Care Board":
             break
         page.keyboard.press("ArrowDown")
-    assert active(page, "el.checked && el.parentElement.textContent.trim()") == "Integrated Care Board"
+    assert active(page, "el.checked && el.closest('label').textContent.trim()") == "Integrated Care Board"
     page.wait_for_function("new URLSearchParams(location.search).get('level') === 'icb'", timeout=15_000)
     page.wait_for_function("document.querySelector('#map-title').innerText.includes('integrated care board')",
                            timeout=15_000)
@@ -261,7 +275,7 @@ def test_focus_is_visible(page, app_url):
     explorer_ready(page)
     settle(page)
     button = page.locator("header button", has_text="Search")
-    year = page.locator("#f-year .Select-control")
+    year = page.locator("#f-year")
     radio = page.locator("#f-level input[type=radio]:checked")
     unfocused = {"button": button.evaluate(FOCUS_STYLE), "year": year.evaluate(FOCUS_STYLE),
                  "radio": radio.evaluate(FOCUS_STYLE)}
@@ -273,7 +287,7 @@ def test_focus_is_visible(page, app_url):
     page.locator("header").screenshot(path=str(SCREENSHOTS / "focus-header-search-button.png"))
     assert focused != unfocused["button"] and visible_ring(focused), (unfocused["button"], focused)
 
-    tab_until(page, "!!el.closest('#f-year')")
+    tab_until(page, "el.id === 'f-year'")
     focused = year.evaluate(FOCUS_STYLE)
     page.locator(".filters").screenshot(path=str(SCREENSHOTS / "focus-year-dropdown.png"))
     assert focused != unfocused["year"] and visible_ring(focused), (unfocused["year"], focused)
@@ -282,6 +296,17 @@ def test_focus_is_visible(page, app_url):
     focused = radio.evaluate(FOCUS_STYLE)
     page.locator(".filters").screenshot(path=str(SCREENSHOTS / "focus-level-radio.png"))
     assert focused != unfocused["radio"] and visible_ring(focused), (unfocused["radio"], focused)
+
+    # In the open Year list focus sits on a radio Dash hides; the option around it shows the ring.
+    page.locator("#f-year").focus()
+    page.keyboard.press("ArrowDown")
+    announced_option(page)
+    option = page.evaluate_handle("document.activeElement.closest('label')")
+    focused = option.evaluate(FOCUS_STYLE)
+    year_menu(page).screenshot(path=str(SCREENSHOTS / "focus-year-option.png"))
+    assert visible_ring(focused), focused
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-year'", timeout=5_000)
 
 
 # --- Content-Security-Policy, enforced ----------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_whatif_slider_changes_the_map(page, app_url):
     page.locator("#whatif-summary .card").first.wait_for(timeout=20_000)
     wait_painted(page, "#whatif-map")
     before = page.evaluate("document.querySelector('#whatif-map .js-plotly-plot').data[0].z.slice(0, 20)")
-    handle = page.locator("#whatif-uplift .rc-slider-handle")
+    handle = page.locator("#whatif-uplift [role=slider]")
     handle.focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")

@@ -55,9 +55,30 @@ def test_first_view_is_england_by_local_authority(page, app_url):
     screenshot(page, "explorer-default")
 
 
+def test_the_map_is_drawn_by_the_partial_bundle_and_the_full_one_is_never_fetched(page, app_url):
+    """assets/plotlyjs.js points dcc.Graph at our bundle through window._dashPlotlyJSURL, the one Dash internal
+    the atlas relies on (dashboard/plotlyjs.py): if a Dash release renames it, plotly.min.js appears here."""
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    page.wait_for_function("document.querySelectorAll('#ex-cards .card').length >= 5", timeout=20_000)
+    reveal(page, "#ex-charts")
+    page.locator("#chart-deprivation .main-svg").first.wait_for(timeout=20_000)
+    assert not [url for url in requested if "plotly.min.js" in url or "/package_data/" in url], requested
+    assert len([url for url in requested if "/_atlas/plotly-atlas." in url]) == 1  # the preload, reused
+    version = page.evaluate("window.Plotly.version")
+    from plotly.offline import get_plotlyjs_version
+
+    assert version == get_plotlyjs_version()
+    assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
+
+
 def choose(page, control_id: str, option_text: str):
+    """Open a dcc.Dropdown (Dash 4: a button; its list opens in a popover beside it) and click an option."""
     page.locator(f"#{control_id}").click()
-    page.locator(f"#{control_id}").get_by_text(option_text, exact=True).last.click()
+    menu = page.locator(f".dash-dropdown-wrapper:has(#{control_id}) .dash-dropdown-content")
+    menu.get_by_text(option_text, exact=True).click()
 
 
 def test_year_level_and_filters_update_everything(page, app_url):
@@ -92,8 +113,13 @@ def test_year_level_and_filters_update_everything(page, app_url):
     page.wait_for_function("new URLSearchParams(location.search).get('year') === '2022-23'", timeout=15_000)
 
 
+def is_callback(request) -> bool:
+    """A Dash callback request (Dash 4 adds a signed ?endId=… to the URL)."""
+    return urlparse(request.url).path == "/_dash-update-component"
+
+
 def callback_outputs(requests: list) -> list[str]:
-    return [r.post_data_json.get("output", "") for r in requests if r.url.endswith("/_dash-update-component")]
+    return [r.post_data_json.get("output", "") for r in requests if is_callback(r)]
 
 
 def test_map_first_then_charts_and_table_as_they_are_reached(page, app_url):
@@ -107,7 +133,7 @@ def test_map_first_then_charts_and_table_as_they_are_reached(page, app_url):
     assert page.locator("#ex-table").count() == 0  # far below: not built until scrolled near
     assert not any("async-community" in r.url for r in requests)  # nor is the grid's code fetched
     order = [r.url.rsplit("/", 1)[-1] if "/geo/" in r.url else (r.post_data_json or {}).get("output", "")
-             for r in requests if "/geo/" in r.url or r.url.endswith("/_dash-update-component")]
+             for r in requests if "/geo/" in r.url or is_callback(r)]
     assert "ex-map.figure" not in " ".join(order)  # the map's values came with the page
     charts = [i for i, o in enumerate(order) if "chart-" in o or "ex-charts" in o]
     assert not charts or charts[0] > order.index("la.geojson")  # the charts wait for the map
