@@ -108,7 +108,17 @@
     });
   }
 
+  /* AG Grid: the rows viewport scrolls but holds nothing Tab reaches (cells are reached with the arrow keys),
+     so it gets a tab stop of its own for keyboard scrolling. Only the rows viewport (a rowgroup): a tab stop
+     on the outer one, role=presentation, would void that role and break the grid's structure. */
+  function patchGrid(grid) {
+    grid.querySelectorAll('.ag-center-cols-viewport').forEach(function (viewport) {
+      setIfChanged(viewport, 'tabindex', '0');
+    });
+  }
+
   function patch() {
+    document.querySelectorAll('.ag-root-wrapper').forEach(patchGrid);
     document.querySelectorAll('button.dash-dropdown[id]').forEach(patchDropdown);
     document.querySelectorAll('.dash-radioitems.dash-options-list, .dash-checklist.dash-options-list')
       .forEach(function (list) { plainOptions(list, null, null); });
