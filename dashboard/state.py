@@ -8,49 +8,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, field, fields, make_dataclass
 from functools import lru_cache
 from urllib.parse import parse_qs, urlencode
 
-from .data.query import CONTRACTS, DISPENSING, RURALITY, Filters
+from .data.query import Filters
+from .dimensions import FILTER, FILTERS, MAP_LEVELS, SIZE_BANDS
 from .metrics import MAP_DEFAULT, REGISTRY
 
-LEVELS = ("la", "icb", "region")
+LEVELS = MAP_LEVELS
 BANDS = ("quintile", "decile")
-SIZE_KEYS = {"lt5k": "Under 5,000", "5-10k": "5,000 to 9,999", "10-15k": "10,000 to 14,999",
-             "15-20k": "15,000 to 19,999", "20k+": "20,000 or more"}
-LIST_KEYS = ("region", "icb", "la", "marmot", "rurality", "dispensing", "contract", "quintile", "size")
+SIZE_KEYS = dict(SIZE_BANDS)
+LIST_KEYS = tuple(f.key for f in FILTERS)  # one URL key per declared filter, in the panel's order
 MAX_VALUE_LENGTH = 400
 CODE = re.compile(r"^E\d{8}$")
 SLUG = re.compile(r"^[a-z0-9-]{1,60}$")
 
 
-@dataclass
-class ViewState:
-    year: str = ""
-    level: str = "la"
-    area: str = ""
-    metric: str = MAP_DEFAULT
-    band: str = "quintile"
-    region: list[str] = field(default_factory=list)
-    icb: list[str] = field(default_factory=list)
-    la: list[str] = field(default_factory=list)
-    marmot: list[str] = field(default_factory=list)
-    rurality: list[str] = field(default_factory=list)
-    dispensing: list[str] = field(default_factory=list)
-    contract: list[str] = field(default_factory=list)
-    quintile: list[int] = field(default_factory=list)
-    size: list[str] = field(default_factory=list)
+def _filters(self) -> Filters:
+    """The practices this view covers (the clicked area narrows it further)."""
+    return Filters(year=self.year or None, **{key: list(getattr(self, key)) for key in LIST_KEYS})
 
-    def filters(self) -> Filters:
-        """The practices this view covers (the clicked area narrows it further)."""
-        return Filters(year=self.year or None, region=list(self.region), icb=list(self.icb), la=list(self.la),
-                       marmot=list(self.marmot), rurality=list(self.rurality), dispensing=list(self.dispensing),
-                       contract=list(self.contract), quintile=list(self.quintile),
-                       size=list(self.size))
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+def _as_dict(self) -> dict:
+    return asdict(self)
+
+
+# The view: where the map looks (year, level, area, measure, band) and one list per declared filter
+# (dimensions.FILTERS), so a new filter is a new URL key, control value and stored field with no edit here.
+ViewState = make_dataclass(
+    "ViewState",
+    [("year", str, ""), ("level", str, "la"), ("area", str, ""), ("metric", str, MAP_DEFAULT),
+     ("band", str, "quintile"), *[(key, list, field(default_factory=list)) for key in LIST_KEYS]],
+    namespace={"filters": _filters, "as_dict": _as_dict,
+               "__doc__": "The explorer's whole view: map settings and one list per declared filter."},
+)
 
 
 def default_state(latest_year: str) -> ViewState:
@@ -97,27 +89,30 @@ def _field_rules(atlas) -> dict[str, Callable[[object], bool]]:
         accepted = frozenset(values)
         return lambda v: isinstance(v, str) and v in accepted
 
+    def declared(flt) -> Callable[[object], bool]:
+        if flt.kind == "area":
+            return area_at(flt.level)
+        if flt.kind == "marmot":
+            return lambda v: isinstance(v, str) and v in marmot_slugs
+        values = frozenset(value for value, _ in flt.choices)
+        if flt.integer:  # True is an int, not a fifth
+            return lambda v: type(v) is int and v in values  # noqa: E721
+        return member(values)
+
     return {
         "year": lambda v: isinstance(v, str) and v in years,
         "level": member(LEVELS),
         "metric": member(REGISTRY),
         "band": member(BANDS),
         "area": area_at(None),
-        "region": area_at("region"),
-        "icb": area_at("icb"),
-        "la": area_at("la"),
-        "marmot": lambda v: isinstance(v, str) and v in marmot_slugs,
-        "rurality": member(RURALITY),
-        "dispensing": member(DISPENSING),
-        "contract": member(CONTRACTS),
-        "quintile": lambda v: type(v) is int and 1 <= v <= 5,  # noqa: E721 (True is an int, not a fifth)
-        "size": member(SIZE_KEYS),
+        **{flt.key: declared(flt) for flt in FILTERS},
     }
 
 
 def _typed(key: str, text: str):
-    """A link's text as the state holds it: quintiles are numbers, everything else stays text."""
-    return int(text) if key == "quintile" and text in {"1", "2", "3", "4", "5"} else text
+    """A link's text as the state holds it: numbered choices (fifths) are numbers, everything else stays text."""
+    flt = FILTER.get(key)
+    return int(text) if flt is not None and flt.integer and text.isdigit() and len(text) < 4 else text
 
 
 def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
@@ -143,7 +138,8 @@ def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
     # key: what to say when a value is not accepted; the default stays in place.
     singles = {
         "year": "There is no data for the year “{}”; showing " + atlas.latest_year + ".",
-        "level": "“{}” is not a map level (use la, icb or region); showing local authorities.",
+        "level": "“{}” is not a map level (use " + ", ".join(LEVELS[:-1]) + " or " + LEVELS[-1]
+                 + "); showing local authorities.",
         "metric": "“{}” is not a measure we know; showing " + REGISTRY[MAP_DEFAULT].label + ".",
         "band": "“{}” is not a deprivation band (use quintile or decile).",
         "area": "We could not find an area with the code “{}”; showing all of England.",

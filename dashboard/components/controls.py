@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from ..data.query import CONTRACTS, DISPENSING, LEVELS, RURALITY
+from ..data.query import LEVELS
+from ..dimensions import FILTERS, LEVEL
 from ..metrics import REGISTRY
-from ..state import SIZE_KEYS, ViewState
+from ..state import ViewState
 
-# Control id -> ViewState field; the order is the order of callback inputs and outputs.
-CONTROL_FIELDS = {
-    "f-year": "year", "f-level": "level", "f-metric": "metric", "f-band": "band", "f-region": "region",
-    "f-icb": "icb", "f-la": "la", "f-marmot": "marmot", "f-rurality": "rurality", "f-dispensing": "dispensing",
-    "f-contract": "contract", "f-quintile": "quintile", "f-size": "size",
-}
-QUINTILE_LABELS = {1: "1 (most deprived)", 2: "2", 3: "3", 4: "4", 5: "5 (least deprived)"}
+# Control id -> ViewState field: the map's settings, then one control per declared filter.
+CONTROL_FIELDS = {"f-year": "year", "f-level": "level", "f-metric": "metric", "f-band": "band",
+                  **{f"f-{flt.key}": flt.key for flt in FILTERS}}
 
 
 def labelled(label: str, control_id: str, control, hint: str | None = None) -> html.Div:
@@ -37,6 +34,20 @@ def area_options(atlas, level: str) -> list[dict]:
     return [{"label": row.name, "value": row.code} for row in atlas.areas_at(level).itertuples()]
 
 
+def filter_control(atlas, flt, value, marmot):
+    """A filter's control, as its declaration says: a searchable list of areas, or ticks for few choices."""
+    control_id = f"f-{flt.key}"
+    if flt.kind == "area":
+        return labelled(flt.label, control_id, dcc.Dropdown(
+            id=control_id, options=area_options(atlas, flt.level), value=value, multi=True,
+            placeholder=f"All {LEVEL[flt.level].plural}"))
+    if flt.kind == "marmot":
+        return labelled(flt.label, control_id, dcc.Dropdown(
+            id=control_id, options=[{"label": r.name, "value": r.slug} for r in marmot.itertuples()],
+            value=value, multi=True, placeholder="All areas"))
+    return checklist(control_id, flt.label, [{"label": label, "value": v} for v, label in flt.choices], value)
+
+
 def filter_panel(atlas, state: ViewState) -> html.Div:
     marmot = atlas.marmot_places[atlas.marmot_places["mapped"]].sort_values("name")
     return html.Div(className="filter-panel", children=[
@@ -54,23 +65,7 @@ def filter_panel(atlas, state: ViewState) -> html.Div:
             id="f-metric", options=[{"label": m.label, "value": m.id} for m in REGISTRY.values()],
             value=state.metric, clearable=False, optionHeight=50)),
         html.H2("Filter practices", className="panel-heading"),
-        labelled("NHS region", "f-region", dcc.Dropdown(id="f-region", options=area_options(atlas, "region"),
-                                                        value=state.region, multi=True, placeholder="All regions")),
-        labelled("Integrated Care Board", "f-icb", dcc.Dropdown(id="f-icb", options=area_options(atlas, "icb"),
-                                                                value=state.icb, multi=True, placeholder="All ICBs")),
-        labelled("Local authority", "f-la", dcc.Dropdown(id="f-la", options=area_options(atlas, "la"), value=state.la,
-                                                         multi=True, placeholder="All local authorities")),
-        labelled("Marmot Place", "f-marmot", dcc.Dropdown(
-            id="f-marmot", options=[{"label": r.name, "value": r.slug} for r in marmot.itertuples()],
-            value=state.marmot, multi=True, placeholder="All areas")),
-        checklist("f-rurality", "Rurality", [{"label": r, "value": r} for r in RURALITY], state.rurality),
-        checklist("f-dispensing", "Dispensing practice", [{"label": d, "value": d} for d in DISPENSING],
-                  state.dispensing),
-        checklist("f-contract", "Contract type", [{"label": c, "value": c} for c in CONTRACTS], state.contract),
-        checklist("f-quintile", "National deprivation fifth",
-                  [{"label": label, "value": q} for q, label in QUINTILE_LABELS.items()], state.quintile),
-        checklist("f-size", "Practice list size", [{"label": label, "value": key} for key, label in SIZE_KEYS.items()],
-                  state.size),
+        *[filter_control(atlas, flt, getattr(state, flt.key), marmot) for flt in FILTERS],
         html.Fieldset(className="control", children=[
             html.Legend("Deprivation bands in charts", className="control-label"),
             dcc.RadioItems(id="f-band", options=[{"label": "Fifths (quintiles)", "value": "quintile"},

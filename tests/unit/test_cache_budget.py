@@ -95,7 +95,7 @@ def test_pickled_component_trees_are_held_as_bytes_and_copied_out():
 def test_practice_tables_for_every_year_stay_under_budget(processed_dir):
     """The explorer's real table cache: one England table is ~7 MB, so 16 entries could hold 110 MB."""
     from dashboard.data.query import load_atlas
-    from dashboard.pages import explorer
+    from dashboard.pages.explorer import table as explorer
     from dashboard.state import ViewState
 
     atlas = load_atlas(str(processed_dir))
