@@ -259,7 +259,7 @@ CSV_COLUMNS: list[tuple[str, str]] = [
 
 def payments_csv(atlas: Atlas, code: str, made_at=None) -> bytes:
     """The practice's payments by year as CSV, headed by the same provenance block as every download."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from .. import downloads
 
@@ -275,7 +275,7 @@ def payments_csv(atlas: Atlas, code: str, made_at=None) -> bytes:
                    "Per-patient figures: payments excluding COVID and PCN ÷ patients, as defined at /about",
                    "Patient counts: the publisher's last known figure up to 2022-23, the average over the year "
                    "from 2023-24 (see the 'Registered patients are' column)"]
-    provenance = downloads.provenance_lines(description, made_at or datetime.now(timezone.utc), atlas.manifest)
+    provenance = downloads.provenance_lines(description, made_at or datetime.now(UTC), atlas.manifest)
     table = payments_by_year(practice_rows)
     return downloads.practices_csv(table, CSV_COLUMNS, provenance)
 

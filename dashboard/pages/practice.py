@@ -20,7 +20,7 @@ from dashboard.data import practice_profile as profile
 from dashboard.data.aggregates import COMPONENTS
 from dashboard.data.query import load_atlas
 from dashboard.figures import practice as practice_figures
-from dashboard.metrics import REGISTRY, format_money, format_value
+from dashboard.metrics import REGISTRY, format_value
 from dashboard.pages import route
 from dashboard.state import shorten
 
@@ -241,8 +241,8 @@ def payments_table(atlas, info: dict, table) -> html.Div:
         marker = " *" if row.year in averaged else ""
         body.append(html.Tr([
             html.Th(row.year + marker, scope="row"), html.Td(format_value(row.registered_patients, "count")),
-            *[html.Td(format_money(getattr(row, column))) for column in COMPONENTS],
-            html.Td(format_money(row.total_payments)), html.Td(format_money(row.total_incl_covid_pcn)),
+            *[html.Td(pounds(getattr(row, column))) for column in COMPONENTS],
+            html.Td(pounds(row.total_payments)), html.Td(pounds(row.total_incl_covid_pcn)),
             html.Td(weighted.format(row.payments_per_weighted_patient)),
         ]))
     note = [html.P("* Patient counts for these years are the average over the year, as published from 2023-24; "
@@ -255,6 +255,13 @@ def payments_table(atlas, info: dict, table) -> html.Div:
             html.Thead(html.Tr(header)), html.Tbody(body)]),
         *note,
     ])
+
+
+def pounds(value: float) -> str:
+    """Whole pounds, not "£1.1m": one practice's figures are checked line by line against its own accounts."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{'−' if round(value) < 0 else ''}£{abs(value):,.0f}"
 
 
 def chart_block(chart_id: str, figure, height: str = "380px") -> html.Div:

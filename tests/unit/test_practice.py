@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -188,7 +188,7 @@ def test_a_closed_practice_shows_its_last_year_and_says_so(atlas):
 
 # --- the download --------------------------------------------------------------------------------------------
 def test_payments_csv_carries_provenance_licence_and_every_year(atlas):
-    made = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+    made = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
     text = profile.payments_csv(atlas, "g85013", made).decode("utf-8-sig")
     header, _, body = text.partition("\r\n\r\n")
     lines = [line.removeprefix("# ") for line in header.split("\r\n")]
