@@ -18,7 +18,7 @@ from .data.query import ProcessedDataError, load_atlas
 from .pages import resolve
 from .plotlyjs import AtlasDash
 
-PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif"]
+PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif", "practice"]
 GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
 # Dash's own page, with the language declared for screen readers and the scripts outside a <footer>
 # (Dash's default wraps them in one, a second "contentinfo" landmark beside ours).
@@ -76,17 +76,23 @@ def not_found(pathname: str | None) -> html.Div:
 
 
 def page_exists(path: str, atlas) -> bool:
-    """Whether the router has a page for this (decoded) path, and, for an area's page, whether the area exists."""
+    """Whether the router has a page for this (decoded) path, and, for an area's or a practice's page, whether
+    the area or practice exists."""
+    from .data import practice_profile
+
     page, params = resolve(path)
     if page is None:
         return False
+    if "practice" in params:
+        return practice_profile.exists(atlas, params["practice"])
     return "code" not in params or atlas.area(params["code"]) is not None
 
 
 def answer_404_for_missing_pages(app, atlas) -> None:
     """Dash serves its page for every path with 200; search engines and link checkers need a real 404.
 
-    The body is unchanged, so the browser still shows the friendly "Page not found" or "No such area".
+    The body is unchanged, so the browser still shows the friendly "Page not found", "No such area" or
+    "No such practice".
     """
     prefix = app.config.routes_pathname_prefix
     index_endpoints = {prefix, prefix + "<path:path>"}

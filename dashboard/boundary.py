@@ -185,6 +185,14 @@ def area_code(value) -> None:
         raise Refused(f"no such area: {_show(value)}")
 
 
+def practice_code(value) -> None:
+    """A practice's page stores its code; only a code the data holds is one a page of ours sent."""
+    from .data import practice_profile
+
+    if not isinstance(value, str) or not practice_profile.exists(_atlas(), value):
+        raise Refused(f"no such practice: {_show(value)}")
+
+
 def area_codes(max_items: int) -> Rule:
     def rule(value):
         if value is None:

@@ -1,4 +1,5 @@
-"""GET /download/<kind>/<area>.<ext>?year=…: briefings and packs as plain, linkable, cacheable downloads.
+"""GET /download/<kind>/<area>.<ext>?year=…: briefings and packs as plain, linkable, cacheable downloads;
+GET /download/practice/<code>.csv: a practice's payments by year.
 
 Every part of the request is checked against what exists (the kind, the area, the year) before any
 work; an unknown one gets a friendly 404 page, a busy machine a 503 with Retry-After.
@@ -29,6 +30,22 @@ def notice_page(status: int, title: str, message: str, headers: dict | None = No
 
 
 def install(server: Flask) -> None:
+    @server.route("/download/practice/<code>.csv", methods=["GET", "HEAD"])
+    def practice_payments(code: str):
+        """A practice's payments by year: small and built in the request (no job), with the usual provenance."""
+        from .data import practice_profile
+        from .downloads import safe_filename
+
+        atlas = load_atlas()
+        if not practice_profile.exists(atlas, code):
+            return notice_page(404, "No such practice", f"We have no practice with the code “{shorten(code)}”.")
+        body = practice_profile.payments_csv(atlas, code)
+        name = safe_filename(f"equity-atlas-practice-{practice_profile.normalise_code(code)}-payments", "csv")
+        response = send_file(io.BytesIO(body), mimetype="text/csv", as_attachment=True, download_name=name,
+                             max_age=3600)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
+
     @server.route("/download/<kind>/<path:filename>", methods=["GET", "HEAD"])
     def download(kind: str, filename: str):
         spec = exports.KINDS.get(kind)

@@ -37,8 +37,8 @@ MIN_PATIENTS = 10_000
 # line perfectly ("R² = 1.00") and a handful cannot separate a gradient from one outlier.
 MIN_LINE_PRACTICES = 10
 
-CERTAINTIES = ("clear", "not clear", "too small", "empty", "no data")
-KINDS = ("fifth_gap", "slope_index", "reference")
+CERTAINTIES = ("clear", "not clear", "too small", "empty", "no data", "exact")
+KINDS = ("fifth_gap", "slope_index", "reference", "practice")
 BAND_NAMES = {5: ("fifth", "fifths"), 10: ("tenth", "tenths")}
 
 SMALL_NUMBER_RULE = (
@@ -422,6 +422,37 @@ def against_reference(practices: pd.DataFrame, metric_id: str, reference: pd.Dat
                       relative_low=relative_low, relative_high=relative_high, **common)
 
 
+# --- one practice against a group ---------------------------------------------------------------------------
+def practice_against_reference(practice: pd.DataFrame, metric_id: str, reference: pd.DataFrame,
+                               practice_name: str, reference_name: str) -> Comparison:
+    """One practice's value minus a group's (its ICB, England, its peers), subtracted before rounding.
+
+    Why not against_reference: that treats an area's practices as a sample and refuses groups under the
+    small-number rule, so for one practice it would only ever say "too small". A practice's payments are a
+    complete count, not an estimate, so its difference from a group is stated as it is ("exact"), with no
+    interval; the group's value is a ratio of its sums, the same figure as on its area page.
+    """
+    base = _base_metric(metric_id)
+    sums = metrics.group_sums(practice, None, [base])
+    value = float(metrics.compute(base, sums).iloc[0]) if len(practice) else NAN
+    reference_value = float(metrics.compute(base, reference).iloc[0])
+    groups = (Group(practice_name, int(len(practice)), float(sums["registered_patients"].iloc[0]), value),
+              Group(reference_name, 0, float(reference["registered_patients"].iloc[0]), reference_value))
+    common = {"kind": "practice", "metric_id": metric_id, "level": NAN, "groups": groups,
+              "basis": f"{practice_name} against {reference_name}", "area_name": practice_name,
+              "practices": int(len(practice)), "extra": {"reference_name": reference_name}}
+    if not (math.isfinite(value) and math.isfinite(reference_value)):
+        who = practice_name if not math.isfinite(value) else reference_name
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data",
+                          reason=f"{who} has no value for this measure", **common)
+    gap = value - reference_value
+    relative = 100 * gap / reference_value if _percent_meaningful(metrics.REGISTRY[base]) and reference_value > 0 \
+        else NAN
+    return Comparison(estimate=gap, low=gap, high=gap, certainty="exact",
+                      reason="one practice's payments are a complete count, not an estimate", relative=relative,
+                      **common)
+
+
 # --- a fitted line on a scatter ------------------------------------------------------------------------------
 def fitted_line(x, y, weights=None, min_practices: int = MIN_LINE_PRACTICES) -> tuple[dict | None, str]:
     """(fit, "") or (None, why not): below `min_practices` points no line is drawn and no R² is shown.
@@ -497,7 +528,8 @@ def sentence(comparison: Comparison) -> str:
     It names the fifths used, says "no clear difference" when the interval includes zero (still giving the
     estimate and its interval), says a group is too small rather than giving a gap, and names an empty fifth.
     """
-    writer = {"fifth_gap": _fifth_sentence, "slope_index": _slope_sentence, "reference": _reference_sentence}
+    writer = {"fifth_gap": _fifth_sentence, "slope_index": _slope_sentence, "reference": _reference_sentence,
+              "practice": _practice_sentence}
     return writer[comparison.kind](comparison)
 
 
@@ -575,3 +607,19 @@ def _reference_sentence(c: Comparison) -> str:
     name = _name(metric)
     return (f"{name[0].upper()}{name[1:]} for practices in {area.label} was {fmt(metric, area.value)}, {size} "
             f"{word} than {reference.label} ({fmt(metric, reference.value)}; {interval}).")
+
+
+def _practice_sentence(c: Comparison) -> str:
+    """No interval and no "clear": a single practice's money is counted, not sampled (see
+    practice_against_reference). A difference that rounds to nothing is said to be about the same."""
+    metric = metrics.REGISTRY[_base_metric(c.metric_id)]
+    practice, reference = c.groups
+    if c.certainty == "no data":
+        return f"There are no data to compare {_name(metric)} at {practice.label} with {reference.label}: {c.reason}."
+    said = (f"{practice.label} received {fmt(metric, practice.value)} {metric.per}" if metric.unit == "£ per patient"
+            else f"{_name(metric)[0].upper()}{_name(metric)[1:]} at {practice.label} was {fmt(metric, practice.value)}")
+    than = f"{reference.label} ({fmt(metric, reference.value)})"
+    if fmt_difference(metric, abs(c.estimate)) == fmt_difference(metric, 0.0):
+        return f"{said}, about the same as {than}."
+    share = f" ({_percent(c.relative)})" if math.isfinite(c.relative) else ""
+    return f"{said}, {fmt_difference(metric, abs(c.estimate))}{share} {_words(metric, c.estimate)} than {than}."

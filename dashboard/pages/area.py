@@ -270,7 +270,8 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
     from dashboard.downloads import practice_table
 
     table = practice_table(atlas, practices)
-    columns = [{"field": "practice_code", "headerName": "Code"}, {"field": "practice_name", "headerName": "Practice", "flex": 2, "minWidth": 220},
+    columns = [{"field": "practice_code", "headerName": "Code"}, {"field": "practice_name", "headerName": "Practice", "flex": 2, "minWidth": 220,
+                                                                 "cellRenderer": "PracticeLink"},  # its page
                {"field": "postcode", "headerName": "Postcode"}, {"field": "dispensing", "headerName": "Dispensing"},
                {"field": "registered_patients", "headerName": "Registered patients", "type": "numericColumn",
                 "valueFormatter": {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}},

@@ -1,4 +1,4 @@
-"""/search?q=…: areas and practices by name, code or postcode; one exact hit goes straight there."""
+"""/search?q=…: areas and practices by name, code, postcode or postcode district; one exact hit goes straight there."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from dash import dcc, html
 
-from dashboard.components.search import find, results_list, search_form
+from dashboard.components.search import find, place_summary, postcode_place, results_list, search_form
 from dashboard.data.query import load_atlas
 from dashboard.pages import route
 
@@ -14,7 +14,8 @@ from dashboard.pages import route
 @route("/search", "Search · Equity Atlas")
 def layout(search: str = "", **_params):
     text = (parse_qs(search.lstrip("?")).get("q") or [""])[-1][:100]
-    results = find(load_atlas(), text)
+    atlas = load_atlas()
+    results = find(atlas, text)
     exact = [r for r in results if r["code"].lower() == text.strip().lower().replace(" ", "")]
     redirect = [dcc.Location(id="search-redirect", href=exact[0]["href"], refresh=True)] if len(exact) == 1 else []
     return html.Div(className="search-page", children=[
@@ -22,5 +23,6 @@ def layout(search: str = "", **_params):
         html.H1("Search"),
         search_form(text, "search-page"),
         html.H2(f"{len(results)} result{'s' if len(results) != 1 else ''}" if text else "", className="results-count"),
+        place_summary(postcode_place(atlas, text) if text else None),
         results_list(results, text),
     ])

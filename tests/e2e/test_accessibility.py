@@ -70,6 +70,11 @@ def whatif_ready(page):
     wait_painted(page, "#whatif-map")
 
 
+def practice_ready(page):
+    page.locator("#practice-payments").wait_for(timeout=25_000)
+    wait_graphs(page, "#practice-chart-payments", "#practice-chart-local")
+
+
 def heading(name: str):
     return lambda page: page.get_by_role("heading", name=name, exact=True).wait_for(timeout=25_000)
 
@@ -89,6 +94,9 @@ PAGES = {
     "about": ("/about", heading("Methods and sources")),
     "search": ("/search?q=coventry", search_ready),
     "no-such-area": ("/area/E99999999", heading("No such area")),
+    "practice": ("/practice/G85013", practice_ready),
+    "no-such-practice": ("/practice/NOPE1", heading("No such practice")),
+    "search-postcode": ("/search?q=SE5", search_ready),
 }
 
 

@@ -27,10 +27,11 @@ NASTY = ["<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "E08000
 KEYS = ["year", "level", "area", "metric", "band", "region", "icb", "la", "marmot", "rurality", "dispensing",
         "contract", "quintile", "size", "areas", "q", "practice", "unknown"]
 PATHS = ["/", "/about", "/marmot", "/compare", "/search", "/whatif", "/area/E08000026", "/area/E54000030",
-         "/area/marmot:coventry", "/area/E92000001", "/area/nope", "/no/such/page"]
+         "/area/marmot:coventry", "/area/E92000001", "/area/nope", "/no/such/page", "/practice/G85013",
+         "/practice/G85112", "/practice/nope"]
 # Pages whose component trees give the fuzz its real values.
 PAGES = ["/", "/area/E08000026", "/area/marmot:coventry", "/area/E92000001", "/compare?areas=E08000026,E06000032",
-         "/whatif", "/marmot", "/search?q=coventry", "/about"]
+         "/whatif", "/marmot", "/search?q=coventry", "/about", "/practice/G85013", "/search?q=SE5"]
 
 IN_CI = os.environ.get("CI") == "true"
 settings.register_profile("fuzz-ci", max_examples=200, deadline=None, derandomize=False,

@@ -21,7 +21,8 @@ def client(app):
 
 
 @pytest.mark.parametrize("path", ["/no/such/page", "/area/E99999999", "/area/nope", "/about/extra",
-                                  "/area/E08000026/more"])
+                                  "/area/E08000026/more", "/practice/NOPE1", "/practice/E08000026",
+                                  "/practice/G85013/more"])
 def test_missing_pages_answer_404_with_the_friendly_page(client, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -31,7 +32,8 @@ def test_missing_pages_answer_404_with_the_friendly_page(client, path):
 
 
 @pytest.mark.parametrize("path", ["/", "/about", "/marmot", "/compare", "/search", "/whatif", "/area/E08000026",
-                                  "/area/E54000030", "/area/E92000001", "/about/", "/area/E08000026?year=2022-23"])
+                                  "/area/E54000030", "/area/E92000001", "/about/", "/area/E08000026?year=2022-23",
+                                  "/practice/G85013", "/practice/g85013", "/practice/G85112?year=2022-23"])
 def test_real_pages_answer_200(client, path):
     assert client.get(path).status_code == 200
 
@@ -96,3 +98,13 @@ def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(processed_dir, mo
     behind_proxy = client.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
     assert behind_proxy.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_practice_payments_download(client):
+    """The practice CSV is a plain GET download; an unknown code gets the friendly 404 page, not a 500."""
+    response = client.get("/download/practice/G85013.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.get_data().decode("utf-8-sig").startswith("# Equity Atlas")
+    missing = client.get("/download/practice/NOPE1.csv")
+    assert missing.status_code == 404 and "No such practice" in missing.get_data(as_text=True)

@@ -25,7 +25,7 @@ def table_columns() -> list[dict]:
                                                                      "d3.format(',.0f')(params.value)"}}
     return [
         {"field": "practice_code", "headerName": "Code", "pinned": "left", "width": 100},
-        {"field": "practice_name", "headerName": "Practice", "width": 260},
+        {"field": "practice_name", "headerName": "Practice", "width": 260, "cellRenderer": "PracticeLink"},
         {"field": "postcode", "headerName": "Postcode", "width": 110},
         {"field": "la_name", "headerName": "Local authority"},
         {"field": "dispensing", "headerName": "Dispensing", "width": 120},
