@@ -38,7 +38,8 @@ def test_columns_table_is_the_schemas():
     kind = {"str": "str", "float64": "float", "Int64": "Int64"}
     declared = {name: {column: kind[str(spec.dtype)] for column, spec in schema.columns.items()}
                 for name, schema in (("practices.parquet", schemas.PRACTICES), ("areas.parquet", schemas.AREAS),
-                                     ("area_indicators.parquet", schemas.AREA_INDICATORS))}
+                                     ("area_indicators.parquet", schemas.AREA_INDICATORS),
+                                     ("area_stats.parquet", schemas.AREA_STATS))}
     assert columns.REQUIRED == declared
 
 
