@@ -18,7 +18,7 @@ PROFILE_METRICS = [
     "life_expectancy_female", "life_expectancy_male",
 ]
 LEVEL_NAMES = {level.id: level.name for level in LEVELS}  # kept for callers that name one level
-PEERS = {"la": "la", "utla": "utla", "icb": "icb", "region": "region", "marmot": "marmot"}
+PEERS = {"la": "la", "utla": "utla", "icb": "icb", "sicbl": "sicbl", "region": "region", "marmot": "marmot"}
 
 
 def area_practices(atlas: Atlas, code: str, year: str | None = None) -> pd.DataFrame:

@@ -40,6 +40,12 @@ def test_pcn_filter_selects_by_the_publishers_pcn_and_accepts_only_known_codes(a
     assert allowed(code) and not allowed("NOT-A-PCN") and not allowed("E08000026")
     assert "no official PCN boundaries" in flt.description
     assert not any(level.id == "pcn" for level in dimensions.LEVELS)  # a filter, never a drawn area
+    from dashboard.downloads import PRACTICE_COLUMNS, practice_table
+
+    table = practice_table(atlas, chosen)
+    assert (table["pcn_code"] == code).all() and table["pcn_name"].notna().all()
+    assert table["sicbl_name"].notna().all()
+    assert {"pcn_code", "pcn_name", "sicbl_name"} <= {c for c, _ in PRACTICE_COLUMNS}
 
 
 def test_sub_icb_level_selects_the_practices_inside_it(atlas):
