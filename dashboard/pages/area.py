@@ -109,7 +109,7 @@ def cached_body(atlas, code: str, year: str) -> list:
         html.Section(**{"aria-labelledby": "area-headline-title"}, children=[
             html.H2("Headline figures", id="area-headline-title"),
             headline_table(data),
-            official_table(data, sources.recorded_vintage(atlas.manifest, "la_imd")),
+            official_table(data, sources.recorded_vintage(atlas.manifest, "la_imd"), imd=False),
         ]),
         deprivation_section(atlas, code, data["name"]),
         ethnicity_section(atlas, code, data["name"]),
@@ -195,12 +195,16 @@ def headline_table(data: dict) -> html.Table:
         html.Thead(html.Tr(header)), html.Tbody(rows)])
 
 
-def official_table(data: dict, edition: str) -> html.Table | None:
+def official_table(data: dict, edition: str, imd: bool = True) -> html.Table | None:
     """Published statistics for the area itself, with their own periods (``edition``: the deprivation
-    edition the data was built from, as its manifest records it)."""
+    edition the data was built from, as its manifest records it).
+
+    ``imd=False`` leaves deprivation to the page's own section (IMD 2025 beside IMD 2019, one aggregation
+    rule per edition), so a page never shows two IMD 2019 scores for one area made two ways.
+    """
     official, england = data["official"], data["england_official"]
     rows = []
-    if official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
+    if imd and official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
                                                       and math.isnan(official["imd_score"])):
         rank = official.get("imd_rank")
         rank_text = "" if rank is None or pd.isna(rank) else f"; rank {int(rank)} of {int(official['imd_rank_of'])}"
@@ -222,8 +226,9 @@ def official_table(data: dict, edition: str) -> html.Table | None:
                                  html.Td(f"{reference['value']:.1f}" if reference else ""),
                                  html.Td(f"OHID Fingertips, {item['period']}")]))
     if not rows:
-        return html.P("Published life expectancy and IMD figures exist for local authorities only; the figures "
-                      "above are built from the area's practices.", className="control-hint")
+        return html.P("Published life expectancy figures exist for local authorities only; the figures above are "
+                      "built from the area's practices (deprivation of the place itself is below).",
+                      className="control-hint")
     return html.Table(className="data-table", id="area-official", children=[
         html.Caption("Published statistics for the area"),
         html.Thead(html.Tr([html.Th("Measure", scope="col"), html.Th(data["name"], scope="col"),

@@ -140,6 +140,8 @@ def test_southwark_and_lambeth_pages_show_ethnicity_beside_deprivation_and_fundi
         assert f"{black:.1f}%" in text and "Black African" in text
         assert "not the patients on its practices' lists" in text and "disclosure-control noise" in text
         assert "Census 2021, table TS021" in text and "English Indices of Deprivation" in text
+        # deprivation of the place is shown once, by edition, not again in the published-statistics table
+        assert "average score (higher = more deprived)" not in text
 
 
 def test_compare_shows_one_edition_chosen_by_the_imd_key(atlas):
