@@ -355,7 +355,10 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
 
     table = practice_table(atlas, practices)
     columns = [{"field": "practice_code", "headerName": "Code"}, {"field": "practice_name", "headerName": "Practice", "flex": 2, "minWidth": 220},
-               {"field": "postcode", "headerName": "Postcode"}, {"field": "dispensing", "headerName": "Dispensing"},
+               {"field": "postcode", "headerName": "Postcode"},
+               # the publisher's PCN list (from 2019-20): PCNs are groups of practices with no official boundary
+               {"field": "pcn_name", "headerName": "Primary care network", "minWidth": 180},
+               {"field": "dispensing", "headerName": "Dispensing"},
                {"field": "registered_patients", "headerName": "Registered patients", "type": "numericColumn",
                 "valueFormatter": {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}},
                {"field": "payments_per_weighted_patient", "headerName": "£ per weighted patient",

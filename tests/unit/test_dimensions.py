@@ -46,6 +46,10 @@ def test_pcn_filter_selects_by_the_publishers_pcn_and_accepts_only_known_codes(a
     assert (table["pcn_code"] == code).all() and table["pcn_name"].notna().all()
     assert table["sicbl_name"].notna().all()
     assert {"pcn_code", "pcn_name", "sicbl_name"} <= {c for c, _ in PRACTICE_COLUMNS}
+    from dashboard.pages.area import practice_grid
+
+    grid = practice_grid(atlas, chosen)
+    assert "pcn_name" in [c["field"] for c in grid.columnDefs] and grid.rowData[0]["pcn_name"]
 
 
 def test_sub_icb_level_selects_the_practices_inside_it(atlas):
