@@ -15,11 +15,11 @@ from . import boundary, config, export_routes, security
 from .components.search import search_form
 from .data import sources
 from .data.query import ProcessedDataError, load_atlas
+from .dimensions import GEO_LEVELS  # every level the build writes boundaries for is served
 from .pages import resolve
 from .plotlyjs import AtlasDash
 
 PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif", "practice"]
-GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
 # Dash's own page, with the language declared for screen readers and the scripts outside a <footer>
 # (Dash's default wraps them in one, a second "contentinfo" landmark beside ours).
 INDEX_STRING = """<!DOCTYPE html>
