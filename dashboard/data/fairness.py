@@ -59,7 +59,7 @@ def method_text() -> str:
         "leaves that out.")
 
 
-def expected_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict | None, str]:
+def expected_values(frame: pd.DataFrame, min_areas: int = MIN_AREAS) -> tuple[pd.DataFrame, dict | None, str]:
     """Expected values, differences, ranks and outlier flags for areas given as code, name, value,
     deprivation and patients; returns (table, fit, why no fit).
 
@@ -68,7 +68,7 @@ def expected_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict | None, str
     """
     table = frame.copy()
     fit, reason = inequality.fitted_line(table["deprivation"], table["value"], table["patients"],
-                                         min_practices=MIN_AREAS, noun="area")
+                                         min_practices=min_areas, noun="area")
     table["expected"] = np.nan
     table["difference"] = np.nan
     table["rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
