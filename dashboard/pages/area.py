@@ -13,6 +13,7 @@ from dashboard import area_metrics, boundary, inequality
 from dashboard.cache import bytes_cache
 from dashboard.components.headline import patients_basis_note
 from dashboard.components.search import search_form
+from dashboard.components.spine import spine_section
 from dashboard.data import profiles, sources
 from dashboard.data.query import load_atlas
 from dashboard.dimensions import GEO_LEVELS, LEVEL, MAP_LEVELS
@@ -111,6 +112,7 @@ def cached_body(atlas, code: str, year: str) -> list:
             headline_table(data),
             official_table(data, sources.recorded_vintage(atlas.manifest, "la_imd"), imd=False),
         ]),
+        spine_section(atlas, code, year, practices),  # against England, Fingertips-style (components/spine.py)
         deprivation_section(atlas, code, data["name"]),
         ethnicity_section(atlas, code, data["name"]),
         html.Section(className="area-map", **{"aria-labelledby": "area-map-title"}, children=[
