@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .dimensions import LEVELS
 
 QUINTILES = range(1, 6)
 # The page's slider: an uplift outside it is still computable but is not what anyone asked the page for.
 UPLIFT_MIN, UPLIFT_MAX, UPLIFT_DEFAULT = 0, 20, 5
-AREA_COLUMNS = ("la_code", "icb_code", "region_code", "utla_code")
+AREA_COLUMNS = tuple(level.code_column for level in LEVELS if level.code_column)  # dimensions.LEVELS
 
 RULES: dict[str, dict] = {
     "national_average": {

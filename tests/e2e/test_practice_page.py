@@ -30,7 +30,7 @@ def test_search_a_district_open_a_practice_and_take_its_csv(page, app_url):
     assert page.locator("h1").inner_text() == "DR RS DURSTON'S PRACTICE"
     assert page.locator("#practice-payments tbody tr").count() == 9
     assert "£161.46" in page.locator("#practice-compare").inner_text()
-    assert "Ranked 8 of 33" in page.locator("#practice-rank").inner_text()
+    assert "Ranked 8 of 35" in page.locator("#practice-rank").inner_text()
 
     # The chart is drawn, with bars from the data (not an empty plot).
     chart = page.locator("#practice-chart-payments .js-plotly-plot")

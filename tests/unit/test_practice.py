@@ -116,9 +116,9 @@ def test_comparisons_against_icb_england_and_peers(atlas, rows):
             assert groups[key]["values"][metric_id] == pytest.approx(by_hand(frame, patients), rel=1e-12)
     # The rounded figures a reader carries away, pinned.
     assert [round(groups[k]["values"]["payments_per_weighted_patient"], 2) for k in ("icb", "england", "peers")] \
-        == [155.18, 163.39, 152.81]
+        == [155.84, 163.39, 152.81]
     assert (groups["icb"]["practices"], groups["england"]["practices"], groups["peers"]["practices"]) == \
-        (177, 6669, 1213)
+        (204, 6669, 1213)
     assert groups["peers"]["name"] == "urban practices in England's deprivation fifth 2"
 
 
@@ -134,8 +134,8 @@ def test_the_icb_figure_is_the_one_on_the_icb_area_page(atlas, rows):
 def test_comparison_sentences(atlas, rows):
     groups = {g["key"]: g for g in profile.comparisons(atlas, rows, YEAR)}
     said = {k: inequality.sentence(g["comparisons"]["payments_per_weighted_patient"]) for k, g in groups.items()}
-    assert said["icb"] == (f"{NAME} received £161.46 per weighted patient, £6.28 (4.0%) more than practices in NHS "
-                           "South East London Integrated Care Board (£155.18).")
+    assert said["icb"] == (f"{NAME} received £161.46 per weighted patient, £5.62 (3.6%) more than practices in NHS "
+                           "South East London Integrated Care Board (£155.84).")
     assert said["england"] == (f"{NAME} received £161.46 per weighted patient, £1.93 (1.2%) less than all practices "
                                "in England (£163.39).")
     comparison = groups["england"]["comparisons"]["payments_per_weighted_patient"]
@@ -172,7 +172,7 @@ def test_rank_among_the_local_authoritys_practices(atlas, rows):
     local = local[(local["la_code"] == LA) & (local["registered_patients"] > 0)]
     values = (local["total_payments"] / local["weighted_patients"]).astype(float)
     mine = 1549647.46 / 9597.86
-    assert result["of"] == len(local) == 33
+    assert result["of"] == len(local) == 35
     assert result["rank"] == int((values > mine + 1e-9).sum()) + 1 == 8
     assert result["table"]["value"].is_monotonic_decreasing
 
@@ -242,10 +242,10 @@ def test_page_shows_the_practice_with_accessible_tables_and_chart_text(processed
     assert {g.id for g in graphs} == {"practice-chart-payments", "practice-chart-local"}
     alts = [text_of(n) for n in nodes if isinstance(n, html.P) and "chart-alt" in (getattr(n, "className", None) or "")]
     assert len(alts) == 2 and all(alts)
-    assert any("ranked 8 of 33" in a for a in alts)
+    assert any("ranked 8 of 35" in a for a in alts)
     everything = text_of(page)
-    assert "Ranked 8 of 33 practices in Southwark by payments per weighted patient in 2022-23" in everything
-    assert "£161.46" in everything and "£155.18" in everything and "IMD 2019" in everything
+    assert "Ranked 8 of 35 practices in Southwark by payments per weighted patient in 2022-23" in everything
+    assert "£161.46" in everything and "£155.84" in everything and "IMD 2019" in everything
     link = next(n for n in nodes if getattr(n, "id", None) == "practice-csv")
     assert link.href == "/download/practice/G85013.csv"
 
