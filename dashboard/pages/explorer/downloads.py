@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    no_update,
+)
 
 from dashboard import boundary, config, downloads
 from dashboard.data import aggregates
