@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
+
 import openpyxl
 import pandas as pd
 import pytest
