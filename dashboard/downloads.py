@@ -46,7 +46,7 @@ PRACTICE_COLUMNS: list[tuple[str, str]] = [
     ("pay_prescribing_dispensing", "Prescribing and dispensing payments (£)"),
     ("imd_score", "IMD score"),
     ("imd_edition", "IMD edition"),
-    ("imd_quintile", "IMD quintile (1 = most deprived)"),
+    ("imd_quintile", "IMD fifth (1 = most deprived)"),
     ("life_expectancy_female", "Life expectancy, female (years)"),
     ("life_expectancy_male", "Life expectancy, male (years)"),
     ("location_quality", "Location accuracy (exact, sector or district centroid, none)"),
@@ -172,8 +172,62 @@ def table_csv(frame: pd.DataFrame, provenance: list[str]) -> bytes:
     """Any table (e.g. a chart's data) as CSV with the same provenance block."""
     # RFC 4180 line ends: the csv writer quotes any value holding a character of the terminator, so with
     # "\r\n" a bare CR inside a name is quoted too (with "\n" alone it was written raw, splitting the row).
-    body = _defuse(_with_index(frame)).to_csv(index=False, lineterminator=CSV_NEWLINE)
+    frame = _with_index(frame)
+    places = frame.attrs.get("decimals", {})
+    if places:
+        frame = frame.copy()
+        for column, count in places.items():
+            if column in frame.columns:
+                frame[column] = [f"{v:.{count}f}" if isinstance(v, float) and math.isfinite(v) else ""
+                                 for v in frame[column].astype(float)]
+    body = _defuse(frame).to_csv(index=False, lineterminator=CSV_NEWLINE)
     return (_header_block(provenance) + body).encode(ENCODING)
+
+
+def unit_words(unit: str) -> str:
+    """What goes in a column header's brackets: the unit a reader needs to use the number."""
+    return {"£ per patient": "£", "count": "number", "score": "score"}.get(unit, unit)
+
+
+def shown_decimals(unit: str, decimals: int) -> int:
+    """The decimals metrics.format_value writes for a unit, so a download rounds as the page shows."""
+    if unit == "£ per patient":
+        return 2
+    if unit in ("%", "years"):
+        return max(decimals, 1)
+    if unit in ("£", "count"):
+        return 0
+    return decimals
+
+
+def measure_header(metric_id: str, note: str = "") -> tuple[str, int]:
+    """A measure's column header with its unit, "Payments per weighted patient (£)", and the decimals the
+    page shows it with: a download never has a bare "value" column."""
+    from dashboard.metrics import REGISTRY
+
+    metric = REGISTRY[metric_id]
+    return (f"{metric.label} ({unit_words(metric.unit)}{', ' + note if note else ''})",
+            shown_decimals(metric.unit, metric.decimals))
+
+
+def labelled(frame: pd.DataFrame, columns: list[tuple[str, str, int | str | None]]) -> pd.DataFrame:
+    """A table a reader can use without the code: named columns with units, counts as whole numbers,
+    values rounded to what the page shows. Each column is (source, header, rule): rule "count" gives
+    whole numbers (blank when missing), an int rounds to that many decimals, None copies the value.
+    """
+    out = pd.DataFrame(index=frame.index)
+    decimals = {}
+    for source, header, rule in columns:
+        values = frame[source]
+        if rule == "count":
+            values = pd.to_numeric(values, errors="coerce").round(0).astype("Int64")
+        elif isinstance(rule, int):
+            values = pd.to_numeric(values, errors="coerce").astype(float).round(rule)
+            decimals[header] = rule
+        out[header] = values
+    out = out.reset_index(drop=True)
+    out.attrs["decimals"] = decimals  # so CSV writes "159.00", not "159.0", and Excel shows two places
+    return out
 
 
 # --- workbook ------------------------------------------------------------------------------------------
@@ -232,6 +286,7 @@ def workbook_xlsx(sheets: dict[str, pd.DataFrame], provenance: list[str]) -> byt
         for values in frame.itertuples(index=False, name=None):
             sheet.append([_cell_value(v) for v in values])
         sheet.freeze_panes = "A2"
+        places = frame.attrs.get("decimals", {})
         for index, header in enumerate(headers, start=1):
             letter = get_column_letter(index)
             sample = frame.iloc[:500, index - 1]
@@ -240,10 +295,14 @@ def workbook_xlsx(sheets: dict[str, pd.DataFrame], provenance: list[str]) -> byt
             if money:
                 longest = max(longest, 12)
             sheet.column_dimensions[letter].width = min(max(len(header) * 0.8, longest + 2, 8), 50)
+            if header in places and not money:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = "#,##0" + ("." + "0" * places[header] if places[header] else "")
             if money or not pd.api.types.is_numeric_dtype(frame[frame.columns[index - 1]]):
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                     if money and isinstance(cell.value, int | float):
-                        cell.number_format = '"£"#,##0.00'
+                        cell.number_format = '"£"#,##0' + ("." + "0" * places.get(header, 2) if places.get(header, 2)
+                                                           else "")
                     elif cell.data_type == "f":
                         cell.data_type = "s"  # text such as "=x" stays text, never a formula
     out = io.BytesIO()

@@ -58,14 +58,19 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
     trend = profiles.trend(atlas, code)
     level = data["level"]
     geo = atlas.folder / "geo" / f"{'region' if level == 'country' else level}.geojson"
+    where = f"{data['name']}, {year}"
     charts = {
-        "map": print_charts.area_map(geo, code, practices, f"{data['name']}: practices"),
+        "map": print_charts.area_map(geo, code, practices, f"{data['name']}: practices", where),
         "payments-by-deprivation": print_charts.quintile_bars(
-            pay_table, "payments_per_weighted_patient", "Payments per weighted patient by deprivation fifth"),
+            pay_table, "payments_per_weighted_patient", "Payments per weighted patient by deprivation fifth",
+            f"{where}. Fifths of the area's own patients, by the deprivation of their practice."),
         "life-expectancy-by-deprivation": print_charts.quintile_bars(
-            le_table, "life_expectancy_female", "Female life expectancy by deprivation fifth"),
+            le_table, "life_expectancy_female", "Female life expectancy by deprivation fifth",
+            f"{where}. Fifths of the area's own patients, by the deprivation of their practice."),
         "trend": print_charts.trend_lines(trend, data["name"], "payments_per_weighted_patient",
-                                          "Payments per weighted patient, every year"),
+                                          "Payments per weighted patient, every year",
+                                          f"{data['name']} against England, {trend['year'].iloc[0]} to "
+                                          f"{trend['year'].iloc[-1]}, cash terms" if len(trend) else data["name"]),
     }
     rows = [(REGISTRY[m].label, REGISTRY[m].format(data["values"][m]), REGISTRY[m].format(data["england"][m]))
             for m in BRIEFING_HEADLINE]
@@ -84,12 +89,23 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
         [f"Area: {data['name']} ({code})", f"Year: {year}"], datetime.now(), atlas.manifest)
     table = downloads.practice_table(atlas, practices)
     columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
+    fifth = "Deprivation fifth of the area's patients (1 = most deprived)"
+    pay_header, pay_places = downloads.measure_header("payments_per_weighted_patient")
+    le_header, le_places = downloads.measure_header("life_expectancy_female")
+    trend_header, trend_places = downloads.measure_header("payments_per_weighted_patient", "cash terms")
+
+    def bands(table, header, places):
+        return downloads.labelled(table, [
+            ("band", fifth, "count"), ("group", "Practices counted", None), ("practices", "Practices", "count"),
+            ("registered_patients", "Registered patients", "count"), ("value", header, places)])
+
     csvs = {
         "practices.csv": downloads.practices_csv(table, columns, provenance),
-        "payments-by-deprivation.csv": downloads.table_csv(pay_table, provenance),
-        "life-expectancy-by-deprivation.csv": downloads.table_csv(le_table, provenance),
-        "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England (reference)"}),
-                                         provenance),
+        "payments-by-deprivation.csv": downloads.table_csv(bands(pay_table, pay_header, pay_places), provenance),
+        "life-expectancy-by-deprivation.csv": downloads.table_csv(bands(le_table, le_header, le_places), provenance),
+        "trend.csv": downloads.table_csv(downloads.labelled(trend, [
+            ("year", "Year", None), ("area", f"{data['name']}: {trend_header}", trend_places),
+            ("england", f"England: {trend_header}", trend_places)]), provenance),
         # The place itself: IMD 2025 and 2019 with their ranks, and Census 2021 ethnic groups (residents).
         "area-statistics.csv": downloads.table_csv(profiles.lens_download(atlas, code), provenance),
     }

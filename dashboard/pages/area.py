@@ -79,11 +79,21 @@ def layout(search: str = "", code: str = "", **_params):
                      className="button" if name == "briefing" else "button button-secondary")
               for name, kind in KINDS.items()],
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
-            dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in MAP_LEVELS
-                     else "/", className="button-link"),
+            dcc.Link("Open on the map", href=map_link(atlas, code), className="button-link"),
         ]),
         html.Div(id="area-body", children=area_body(atlas, code, year)),
     ])
+
+
+def map_link(atlas, code: str) -> str:
+    """The explorer showing this same place: a Marmot Place is a filter there (its member authorities), not an
+    area one clicks, so it goes as ?marmot=<slug> rather than being dropped."""
+    level = atlas.area(code)["level"]
+    if level in MAP_LEVELS:  # the map drawn at the area's own level, with the area picked
+        return f"/?area={code}" if level == "la" else f"/?level={level}&area={code}"
+    if code.startswith("marmot:"):
+        return f"/?marmot={code.removeprefix('marmot:')}"
+    return "/"
 
 
 def area_body(atlas, code: str, year: str) -> list:

@@ -72,6 +72,13 @@ def layout(search: str = "", **_params):
                            options=[{"label": f"IMD {e}", "value": e} for e in reversed(area_metrics.IMD_EDITIONS)]),
         ]),
         html.Div(id="compare-body", children=compare_body(atlas, codes, edition)),
+        html.Section(className="downloads", **{"aria-labelledby": "compare-downloads-title"}, children=[
+            html.H2("Take this comparison with you", id="compare-downloads-title"),
+            html.Button("Download comparison (CSV)", id="compare-download-csv", className="button"),
+            html.P("The file carries its sources, the areas and year compared, the date made and the Open "
+                   "Government Licence attribution.", className="control-hint"),
+            dcc.Download(id="compare-download"),
+        ]),
     ])
 
 
@@ -175,7 +182,63 @@ def trend_comparison(names: list[str], trends: list[pd.DataFrame]):
     return fig
 
 
-@boundary.accepts({"compare-areas.value": boundary.area_codes(max_items=100), "compare-url.search": boundary.query,
+def comparison_table(atlas, codes: list[str], year: str) -> pd.DataFrame:
+    """The page's table as numbers: one row per measure, its unit, each area and England, rounded as shown,
+    then each area's payments per weighted patient every year (what the trend chart draws)."""
+    from dashboard import downloads
+
+    data = [profiles.profile(atlas, code, year) for code in codes]
+    rows = []
+    for metric_id in profiles.PROFILE_METRICS:
+        metric = REGISTRY[metric_id]
+        places = downloads.shown_decimals(metric.unit, metric.decimals)
+        row = {"Measure": f"{metric.label}, {year}", "Unit": downloads.unit_words(metric.unit)}
+        row.update({f"{d['name']} ({code})": _rounded(d["values"][metric_id], places) for d, code in zip(
+            data, codes, strict=True)})
+        row["England"] = _rounded(data[0]["england"][metric_id], places)
+        rows.append(row)
+    trends = [profiles.trend(atlas, code) for code in codes]
+    for index, year_label in enumerate(trends[0]["year"] if trends else []):
+        row = {"Measure": f"Payments per weighted patient, {year_label} (cash terms)", "Unit": "£"}
+        for d, code, trend in zip(data, codes, trends, strict=True):
+            match = trend[trend["year"] == year_label]["area"]
+            row[f"{d['name']} ({code})"] = _rounded(match.iloc[0], 2) if len(match) else None
+        row["England"] = _rounded(trends[0]["england"].iloc[index], 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _rounded(value, places: int):
+    value = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(value) else round(float(value), places)
+
+
+AREAS_RULE = boundary.area_codes(max_items=100)  # one rule per input, shared by both callbacks
+
+
+@boundary.accepts({"compare-download-csv.n_clicks": boundary.n_clicks, "compare-areas.value": AREAS_RULE})
+@callback(Output("compare-download", "data"), Input("compare-download-csv", "n_clicks"),
+          State("compare-areas", "value"), prevent_initial_call=True)
+def download(clicks, codes):
+    """The comparison as a CSV with the same provenance header as every other download."""
+    from datetime import datetime
+
+    from dashboard import downloads
+
+    atlas = load_atlas()
+    codes = [c for c in (codes or []) if atlas.area(c) is not None][:MAX_AREAS]
+    if not clicks or len(codes) < 2:
+        return no_update
+    year = atlas.latest_year
+    names = [atlas.area(c)["name"] for c in codes]
+    provenance = downloads.provenance_lines(
+        [f"Areas compared: {', '.join(f'{n} ({c})' for n, c in zip(names, codes, strict=True))}", f"Year: {year}"],
+        datetime.now(), atlas.manifest)
+    return dcc.send_bytes(downloads.table_csv(comparison_table(atlas, codes, year), provenance),
+                          downloads.safe_filename(f"equity-atlas-compare-{'-'.join(names)}-{year}", "csv"))
+
+
+@boundary.accepts({"compare-areas.value": AREAS_RULE, "compare-url.search": boundary.query,
                    "compare-imd.value": boundary.one_of(area_metrics.IMD_EDITIONS)})
 @callback(Output("compare-body", "children"), Output("compare-url", "search"), Input("compare-areas", "value"),
           Input("compare-imd", "value"), State("compare-url", "search"), prevent_initial_call=True)

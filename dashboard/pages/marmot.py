@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import Input, Output, callback, ctx, dcc, html, no_update
 
-from dashboard import metrics
+from dashboard import boundary, metrics
 from dashboard.data import profiles
 from dashboard.data.query import load_atlas
 from dashboard.figures import marmot as marmot_figures
@@ -95,4 +95,68 @@ def layout(search: str = "", **_params):
             html.P("Places joined in different years, so this comparison describes where Marmot Places are, not "
                    "what the partnership achieved.", className="control-hint"),
         ]),
+        html.Section(className="downloads", **{"aria-labelledby": "marmot-downloads-title"}, children=[
+            html.H2("Take these figures with you", id="marmot-downloads-title"),
+            html.Button("Download the list of places (CSV)", id="marmot-download-list", className="button"),
+            html.Button("Download Marmot Places against the rest of England, every year (CSV)",
+                        id="marmot-download-together", className="button"),
+            html.P("Each file carries its sources, the date made and the Open Government Licence attribution.",
+                   className="control-hint"),
+            dcc.Download(id="marmot-download"),
+        ]),
     ])
+
+
+def places_table(atlas):
+    """The list as a reader would type it up: names, not codes, and the source of each place."""
+    import pandas as pd
+
+    names = atlas.area_by_code["name"].to_dict()
+    members = atlas.marmot_members.groupby("slug")["la_code"].apply(list).to_dict()
+    rows = []
+    for place in atlas.marmot_places.sort_values(["year_joined", "name"]).itertuples():
+        codes = members.get(place.slug, [])
+        rows.append({
+            "Place": place.name, "Joined": int(place.year_joined), "Status": place.status, "Country": place.country,
+            "Member authorities": "; ".join(names.get(c, c) for c in codes) or (place.member_la_names or ""),
+            "Member authority codes": "; ".join(codes), "Mapped": "Yes" if place.mapped else "No",
+            "Page": f"/area/marmot:{place.slug}" if place.mapped else "", "Source": place.source_url,
+        })
+    return pd.DataFrame(rows)
+
+
+def together_download(atlas):
+    """together_table with its columns named and rounded as the page shows them."""
+    from dashboard import downloads
+
+    table = together_table(atlas)
+    columns = [("year", "Year", None)]
+    for metric_id in TOGETHER_METRICS:
+        header, places = downloads.measure_header(metric_id)
+        columns += [(f"{metric_id}:marmot", f"Marmot Places: {header}", places),
+                    (f"{metric_id}:rest", f"Rest of England: {header}", places)]
+    return downloads.labelled(table, columns)
+
+
+@boundary.accepts({"marmot-download-list.n_clicks": boundary.n_clicks,
+                   "marmot-download-together.n_clicks": boundary.n_clicks})
+@callback(Output("marmot-download", "data"), Input("marmot-download-list", "n_clicks"),
+          Input("marmot-download-together", "n_clicks"), prevent_initial_call=True)
+def download(list_clicks, together_clicks):
+    """The page's list or its every-year comparison, with the provenance header every download has."""
+    from datetime import datetime
+
+    from dashboard import downloads
+
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update
+    atlas = load_atlas()
+    if ctx.triggered_id == "marmot-download-list":
+        described = ["Marmot Places: every place on this project's list (compiled from public sources, one per place)"]
+        table, stem = places_table(atlas), "equity-atlas-marmot-places"
+    else:
+        described = ["Marmot Places together (practices in any member authority) against all other practices "
+                     "in England", f"Years: {atlas.years[0]} to {atlas.years[-1]}, cash terms"]
+        table, stem = together_download(atlas), "equity-atlas-marmot-places-against-england"
+    provenance = downloads.provenance_lines(described, datetime.now(), atlas.manifest)
+    return dcc.send_bytes(downloads.table_csv(table, provenance), downloads.safe_filename(stem, "csv"))

@@ -88,15 +88,25 @@ def layout(search: str = "", **_params):
                 dcc.Graph(id="whatif-bars", config={"displaylogo": False}, style={"height": "380px"}),
                 html.P(id="whatif-bars-alt", className="chart-alt"),
                 html.Div(id="whatif-methods"),
+                html.Section(className="downloads", **{"aria-labelledby": "whatif-downloads-title"}, children=[
+                    html.H2("Take this illustration with you", id="whatif-downloads-title"),
+                    html.Button("Download change by area (CSV)", id="whatif-download-csv", className="button"),
+                    html.P("The file says which rule, uplift and year it shows, and carries its sources, the date "
+                           "made and the Open Government Licence attribution.", className="control-hint"),
+                    dcc.Download(id="whatif-download"),
+                ]),
             ]),
         ]),
     ])
 
 
-@boundary.accepts({"whatif-rule.value": boundary.one_of(whatif.RULES),
-                   "whatif-uplift.value": boundary.scalar(),  # clamp_uplift clamps it, or says why not
-                   "whatif-year.value": boundary.one_of(boundary.years), "whatif-level.value": boundary.one_of(LEVELS),
-                   "whatif-url.search": boundary.query}, notice="whatif-notice.children")
+# One rule per control, shared by every callback that reads it (boundary allows one rule per input).
+CONTROL_RULES = {"whatif-rule.value": boundary.one_of(whatif.RULES),
+                 "whatif-uplift.value": boundary.scalar(),  # clamp_uplift clamps it, or says why not
+                 "whatif-year.value": boundary.one_of(boundary.years), "whatif-level.value": boundary.one_of(LEVELS)}
+
+
+@boundary.accepts({**CONTROL_RULES, "whatif-url.search": boundary.query}, notice="whatif-notice.children")
 @callback(Output("whatif-map", "figure"), Output("whatif-bars", "figure"), Output("whatif-summary", "children"),
           Output("whatif-map-alt", "children"), Output("whatif-bars-alt", "children"),
           Output("whatif-methods", "children"), Output("whatif-url", "search"), Output("whatif-notice", "children"),
@@ -125,10 +135,11 @@ def update(rule, uplift, year, level, search):
     patch["data"][map_figures.AREA_TRACE]["zmax"] = edge
     patch["data"][map_figures.AREA_TRACE]["zmid"] = 0
     patch["data"][map_figures.AREA_TRACE]["colorbar"]["title"]["text"] = f"Change, £ per<br>weighted patient<br>{year}"
-    patch["data"][map_figures.AREA_TRACE]["customdata"] = (by_area["change"] / 1e3).round(0).tolist()
+    # Written here, not by Plotly's number format: its minus is a hyphen and it cannot put £ after a sign.
+    patch["data"][map_figures.AREA_TRACE]["customdata"] = [
+        [signed(per, "£ per patient"), signed(total, "£")] for per, total in zip(change, by_area["change"], strict=True)]
     patch["data"][map_figures.AREA_TRACE]["hovertemplate"] = (
-        "<b>%{text}</b><br>%{z:+,.2f} £ per weighted patient<br>%{customdata:+,.0f} thousand £ in all"
-        "<extra></extra>")
+        "<b>%{text}</b><br>%{customdata[0]} per weighted patient<br>%{customdata[1]} in all<extra></extra>")
     quintiles = whatif.summarise(result, "imd_quintile")
     gap = whatif.quintile_gap_before_after(result)
     bars = quintile_bars(quintiles)
@@ -142,15 +153,15 @@ def update(rule, uplift, year, level, search):
         card("Total before → after", f"{format_money(total_before)} → {format_money(total_after)}"
              + (" (unchanged)" if rule_text["conserves_total"] else "")),
         card("Gap, most minus least deprived fifth (£ per weighted patient)",
-             f"{gap['gap_before']:+,.2f} → {gap['gap_after']:+,.2f}"),
-        card("Largest gain", f"{names.get(biggest_gain, '')} {change.get(biggest_gain, float('nan')):+,.2f}"
+             f"{signed(gap['gap_before'], '£ per patient')} → {signed(gap['gap_after'], '£ per patient')}"),
+        card("Largest gain", f"{names.get(biggest_gain, '')} {signed(change.get(biggest_gain), '£ per patient')}"
              if biggest_gain else "n/a"),
-        card("Largest loss", f"{names.get(biggest_loss, '')} {change.get(biggest_loss, float('nan')):+,.2f}"
+        card("Largest loss", f"{names.get(biggest_loss, '')} {signed(change.get(biggest_loss), '£ per patient')}"
              if biggest_loss else "n/a"),
     ])
     map_alt = (f"Map of {len(change)} {LEVELS[level].lower()} areas coloured by the change in £ per weighted patient "
-               f"under “{label}” in {year}: from {change.min():+,.2f} ({names.get(biggest_loss, '')}) to "
-               f"{change.max():+,.2f} ({names.get(biggest_gain, '')}).")
+               f"under “{label}” in {year}: from {signed(change.min(), '£ per patient')} ({names.get(biggest_loss, '')}) to "
+               f"{signed(change.max(), '£ per patient')} ({names.get(biggest_gain, '')}).")
     bars_alt = bars.layout.meta["alt"]
     methods = html.Details(open=False, children=[
         html.Summary("How this is worked out, and its limits"),
@@ -159,6 +170,55 @@ def update(rule, uplift, year, level, search):
     ])
     query = "?" + urlencode({"rule": rule, "uplift": int(uplift), "year": year, "level": level})
     return patch, bars, summary, map_alt, bars_alt, methods, (query if query != search else no_update), notice
+
+
+def change_table(atlas, rule: str, uplift: float, year: str, level: str):
+    """Every area's money now and under the rule, rounded as the page shows (whole pounds, pence per patient)."""
+    from dashboard import downloads
+
+    result = whatif.apply_rule(atlas.year_practices(year), rule, uplift_percent=uplift)
+    column = LEVEL_COLUMN[level]
+    by_area = whatif.summarise(result, column)
+    by_area.insert(1, "name", atlas.area_by_code["name"].reindex(by_area[column]).fillna("").to_numpy())
+    return downloads.labelled(by_area, [
+        (column, f"{LEVELS[level]} code", None), ("name", LEVELS[level], None), ("practices", "Practices", "count"),
+        ("weighted_patients", "Weighted patients", "count"), ("baseline", "Payments now (£)", 0),
+        ("scenario", "Payments under the rule (£)", 0), ("change", "Change (£)", 0),
+        ("baseline_per_weighted", "Now, per weighted patient (£)", 2),
+        ("scenario_per_weighted", "Under the rule, per weighted patient (£)", 2),
+        ("change_per_weighted", "Change per weighted patient (£)", 2)])
+
+
+@boundary.accepts({"whatif-download-csv.n_clicks": boundary.n_clicks, **CONTROL_RULES})
+@callback(Output("whatif-download", "data"), Input("whatif-download-csv", "n_clicks"), State("whatif-rule", "value"),
+          State("whatif-uplift", "value"), State("whatif-year", "value"), State("whatif-level", "value"),
+          prevent_initial_call=True)
+def download(clicks, rule, uplift, year, level):
+    """What the map shows, as a table, headed by the rule it illustrates: a file that travels without the
+    page must say it is an illustration, not a proposal."""
+    from datetime import datetime
+
+    from dashboard import downloads
+
+    atlas = load_atlas()
+    uplift, _problem = whatif.clamp_uplift(uplift, default=0)
+    if not clicks or uplift is None or rule not in whatif.RULES or year not in atlas.years or level not in LEVELS:
+        return no_update
+    label = whatif.RULES[rule]["label"] + (f" ({uplift:.0f}% per fifth)" if rule == "deprivation_uplift" else "")
+    described = ["An illustration, not a proposal: where one year's money would move under one rule.",
+                 f"Rule: {label}", f"Year: {year}", f"Areas: {LEVELS[level]}",
+                 "Payments are cash terms; COVID and PCN payments are left out."]
+    provenance = downloads.provenance_lines(described, datetime.now(), atlas.manifest)
+    return dcc.send_bytes(downloads.table_csv(change_table(atlas, rule, uplift, year, level), provenance),
+                          downloads.safe_filename(f"equity-atlas-what-if-{rule}-{int(uplift)}-{year}-{level}", "csv"))
+
+
+def signed(value, unit: str) -> str:
+    """A change written as the rest of the atlas writes numbers (real minus, £ on money), with "+" on a gain
+    so a reader can tell a gain from an amount: "+£42.10", "−£3.05", "£0.00"."""
+    text = format_value(value, unit, 2)
+    gained = text != "n/a" and not text.startswith("−") and any(ch in "123456789" for ch in text)
+    return "+" + text if gained else text
 
 
 def card(label: str, value: str) -> html.Div:

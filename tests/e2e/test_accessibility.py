@@ -151,14 +151,23 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# Common sizes: a laptop, a larger laptop, a phone. Layouts change with width (the folded filter panel, one
+# column of charts, tables that scroll inside themselves), and so can contrast, names and target sizes.
+VIEWPORTS = {"1280x720": (1280, 720), "1366x900": (1366, 900), "390x844": (390, 844)}
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_no_serious_axe_violations(axe_page, app_url, name):
+def test_no_serious_axe_violations(axe_page, app_url, name, size):
+    width, height = VIEWPORTS[size]
+    axe_page.set_viewport_size({"width": width, "height": height})
     open_page(axe_page, app_url, name)
     violations = run_axe(axe_page, THIRD_PARTY_EXCLUSIONS.get(name, []))
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     if violations:
-        print(f"\naxe on {PAGES[name][0]}:\n{describe(violations)}")
-    assert not blocking, f"axe found serious or critical violations on {PAGES[name][0]}:\n{describe(blocking)}"
+        print(f"\naxe on {PAGES[name][0]} at {size}:\n{describe(violations)}")
+    assert not blocking, (f"axe found serious or critical violations on {PAGES[name][0]} at {size}:\n"
+                          f"{describe(blocking)}")
     assert not axe_page.page_errors
 
 

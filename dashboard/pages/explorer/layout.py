@@ -55,6 +55,7 @@ def layout(search: str = "", **_params):
         dcc.Store(id=ids.SELECTION, data=selection_part(state)),
         dcc.Store(id=ids.TREND_SELECTION, data=trend_part(state)),
         dcc.Download(id=ids.DOWNLOAD),
+        dcc.Store(id="ex-chart-caption"),  # what a downloaded chart image says about itself (downloads.py)
         html.Div(id=ids.NOTICE, role="status", **{"aria-live": "polite"}, children=notice(notices)),
         html.H1("Where NHS money for general practice goes", className="page-title"),
         html.Div(className="explorer-grid", children=[
