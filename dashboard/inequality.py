@@ -165,6 +165,30 @@ def deprivation_bands(practices: pd.DataFrame, fifths_of: str = "patients", band
     return banded[column].astype("Float64").astype(float)
 
 
+def bands_of(practices: pd.DataFrame, scope: str = "england", fifths_of: str = "patients", bands: int = 5,
+             national: pd.DataFrame | None = None) -> pd.Series:
+    """Each practice's band as the statements form it: the one rule every chart and sentence bands by.
+
+    scope="england" of patients: the shipped imd_quintile/imd_decile (the data build's own England-wide
+    fifths). scope="england" of practices: formed from `national` (every practice in England, any years; the
+    ranking is year by year), or from the practices given when they are England. scope="area": the practices
+    given, re-ranked among themselves. A chart that banded its bars any other way could disagree with the
+    sentence printed under it; fifth_gap calls this too.
+    """
+    _check_bands(bands)
+    if scope not in ("england", "area"):
+        raise ValueError(f"scope must be 'england' or 'area', not {scope!r}")
+    if scope == "area":
+        return deprivation_bands(practices, fifths_of, bands)
+    if fifths_of == "patients":
+        band = pd.to_numeric(practices["imd_quintile" if bands == 5 else "imd_decile"], errors="coerce")
+        return band.astype("Float64").astype(float)
+    if fifths_of != "practices":
+        raise ValueError(f"fifths_of must be 'patients' or 'practices', not {fifths_of!r}")
+    national = practices if national is None else national
+    return deprivation_bands(national, "practices", bands).reindex(practices.index)
+
+
 def _check_bands(bands: int) -> None:
     if bands not in BAND_NAMES:
         raise ValueError(f"bands must be 5 (fifths) or 10 (tenths), not {bands!r}")
@@ -284,20 +308,11 @@ def fifth_gap(practices: pd.DataFrame, metric_id: str = metrics.MAP_DEFAULT, sco
               "area_name": area_name, "band_name": single,
               "extra": {"scope": scope, "fifths_of": fifths_of, "bands": bands}}
 
-    if scope == "area":
-        band = deprivation_bands(practices, fifths_of, bands)
-    elif fifths_of == "patients":
-        band = pd.to_numeric(practices["imd_quintile" if bands == 5 else "imd_decile"], errors="coerce")
-        band = band.astype("Float64").astype(float)
-    else:
-        if national is None:
-            if area_name is not None:
-                raise ValueError("England-wide fifths of practices need `national`: every practice in England "
-                                 "that year")
-            national = practices
-        if "year" in practices.columns and len(practices):
-            national = national[national["year"].astype(str) == str(practices["year"].iloc[0])]
-        band = deprivation_bands(national, "practices", bands).reindex(practices.index)
+    if scope == "england" and fifths_of == "practices" and national is None and area_name is not None:
+        raise ValueError("England-wide fifths of practices need `national`: every practice in England that year")
+    if national is not None and "year" in practices.columns and len(practices):
+        national = national[national["year"].astype(str) == str(practices["year"].iloc[0])]
+    band = bands_of(practices, scope, fifths_of, bands, national)
 
     most_label, least_label = f"most deprived {single}", f"least deprived {single}"
     most = _estimate(practices[band == 1], base)
@@ -499,6 +514,13 @@ def _name(metric: metrics.Metric) -> str:
     return f"{qualifier} {lower}"
 
 
+def _per(metric: metrics.Metric) -> str:
+    """'per weighted patient', or 'per registered patient (excluding prescribing and dispensing)': a money
+    sentence names the variant of the measure, since the explorer states one for whichever measure is chosen."""
+    qualifier = metric.label.partition(", ")[2]
+    return f"{metric.per} ({qualifier})" if qualifier else metric.per
+
+
 def _words(metric: metrics.Metric, value: float) -> str:
     if metric.unit == "£ per patient":
         return "more" if value > 0 else "less"
@@ -561,7 +583,7 @@ def _fifth_sentence(c: Comparison) -> str:
     interval = _same_side_interval(metric, c.low, c.high, c.level)
     if metric.unit == "£ per patient":
         return (f"{opening}, practices serving the most deprived {part} received {fmt(metric, most.value)} "
-                f"{metric.per}, {size}{share} {word} than those serving the least deprived {part} "
+                f"{_per(metric)}, {size}{share} {word} than those serving the least deprived {part} "
                 f"({fmt(metric, least.value)}; {interval}).")
     return (f"{opening}, {_name(metric)} for practices serving the most deprived {part} was "
             f"{fmt(metric, most.value)}, {size}{share} {word} than for those serving the least deprived {part} "

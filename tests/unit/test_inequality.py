@@ -176,12 +176,23 @@ def test_fifths_of_practices_and_of_patients_differ_on_uneven_lists():
     assert "fifths of practices within Uneven" in sentence(by_practices)
 
 
-def test_patient_fifths_within_an_area_are_the_area_page_fifths():
+def test_the_area_page_bars_are_banded_as_its_sentence_for_either_fifths():
+    """The area page's bars (profiles.gradient_tables) and its sentence (profiles.payment_gap) share the bands:
+    on `uneven` the bars count 6,1,1,1,1 practices by patients and 2,2,2,2,2 by practices, as the sentence's
+    groups do, and the end bars carry the sentence's values."""
+    from types import SimpleNamespace
+
     from dashboard.data import profiles
 
     rows = uneven()
-    assert inequality.deprivation_bands(rows, "patients").tolist() == \
-        profiles.local_bands(rows)["imd_quintile"].astype(int).tolist()
+    atlas = SimpleNamespace(england_sums=lambda year: metrics.group_sums(rows, None))
+    for fifths, counts in (("patients", [6, 1, 1, 1, 1]), ("practices", [2, 2, 2, 2, 2])):
+        pay, _ = profiles.gradient_tables(atlas, rows, "2022-23", fifths)
+        bars = pay[pay["group"] == "All practices"].set_index("band")
+        gap = profiles.payment_gap(rows, "Uneven", fifths)
+        assert bars["practices"].tolist() == counts
+        assert [bars.at[1, "value"], bars.at[5, "value"]] == pytest.approx([g.value for g in gap.groups])
+        assert f"fifths of {fifths} within Uneven" in sentence(gap)
 
 
 def test_england_wide_fifths_of_practices_come_from_the_national_ranking():

@@ -7,11 +7,11 @@ from datetime import datetime
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
 from dashboard import boundary
-from dashboard.data import aggregates
 from dashboard.data.query import load_atlas
 from dashboard.state import ViewState
 
 from . import ids
+from .charts import chart_settings, chart_tables
 from .stores import VIEW_STORE
 from .view import selection, selection_name
 
@@ -34,6 +34,7 @@ def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
     filters = downloads.describe_filters(state.filters(), names)
     if state.area:
         filters.append(f"Selected area: {names.get(state.area, state.area)} ({state.area})")
+    filters += chart_settings(state)
     provenance = downloads.provenance_lines(filters, datetime.now(), atlas.manifest)
     table = downloads.practice_table(atlas, practices)
     columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
@@ -60,17 +61,8 @@ def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
 
 
 def chart_data(atlas, state: ViewState, practices) -> dict:
-    """The numbers behind each chart, exactly as the figures draw them."""
-    pay = aggregates.scatter_frame(practices, y="payments_per_weighted_patient")
-    le = aggregates.scatter_frame(practices, y="life_expectancy_female")
-    return {
-        "chart-deprivation": aggregates.by_deprivation(practices, band=state.band),
-        "chart-scatter-pay": pay,
-        "chart-scatter-le": le,
-        "chart-trend": aggregates.trend_by_quintile(selection(atlas, state, all_years=True),
-                                                    "payments_per_weighted_patient"),
-        "chart-components": aggregates.components_by_quintile(practices),
-    }
+    """The numbers behind each chart, exactly as the figures draw them (same bands, same measure)."""
+    return chart_tables(atlas, state, practices)
 
 
 # --- in the browser: chart images and the link -----------------------------------------------------------
