@@ -321,7 +321,7 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
           *[Output(f"area-{name}", "href") for name in KINDS],
           Input("area-year", "value"), State("area-code", "data"), State("area-url", "search"),
           prevent_initial_call=True)
-def change_year(year, code, search):
+def change_year(year, code, search=None):
     """A new year keeps the page's way of forming fifths (`?fifths=`), in the body and in the link."""
     atlas = load_atlas()
     if year not in atlas.years or atlas.area(code) is None:
