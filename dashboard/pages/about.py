@@ -18,7 +18,7 @@ from dashboard.data.payments import YEAR_AVERAGE
 from dashboard.data.query import CONTRACTS, DISPENSING, RURALITY, load_atlas
 from dashboard.metrics import DENOMINATORS, MAP_DEFAULT, REGISTRY
 from dashboard.pages import route
-from dashboard.state import BANDS, LEVELS, SIZE_KEYS
+from dashboard.state import BANDS, FIFTHS, LEVELS, SIZE_KEYS
 
 TITLE = "Methods and sources · Equity Atlas"
 SECTIONS = [
@@ -319,12 +319,16 @@ def url_keys_section(atlas) -> list:
          html.Code("dispensing=Yes"), "all"],
         [html.Code("contract"), "Filter: contract type", ", ".join(CONTRACTS), html.Code("contract=GMS,PMS"),
          "all"],
-        [html.Code("quintile"), "Filter: national deprivation fifth (1 = most deprived)", "1, 2, 3, 4, 5",
-         html.Code("quintile=1,2"), "all"],
+        [html.Code("quintile"), "Filter: national deprivation fifth (1 = most deprived); always England-wide "
+         "fifths of patients, whatever `fifths` says", "1, 2, 3, 4, 5", html.Code("quintile=1,2"), "all"],
         [html.Code("size"), "Filter: practice size band (registered patients)", sizes,
          html.Code("size=lt5k,5-10k"), "all"],
         [html.Code("band"), "Deprivation bands in the charts", ", ".join(BANDS), html.Code("band=decile"),
          "quintile"],
+        [html.Code("fifths"), "How the charts' and gap sentence's England-wide bands are formed: equal numbers "
+         "of registered patients, or of practices (as the Health Equity Evidence Centre's analyses); also "
+         "read by /area/<code> for the area's own fifths", ", ".join(FIFTHS), html.Code("fifths=practices"),
+         "patients"],
     ]
     example = f"/?year={atlas.latest_year}&level=icb&metric=payments_per_weighted_patient_excl_prescribing" \
               "&dispensing=Yes&quintile=1,2"
