@@ -305,9 +305,11 @@ def _sum_matrix(practices: pd.DataFrame, columns=None) -> tuple[list[str], np.nd
     return plain + names, np.where(np.isnan(matrix), 0.0, matrix)  # a missing amount counts as nothing
 
 
-def row_sums(practices: pd.DataFrame) -> pd.DataFrame:
-    """Every practice as a group of one: the frame group_sums adds up, one row per practice."""
-    names, matrix = _sum_matrix(practices)
+def row_sums(practices: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Every practice as a group of one: the frame group_sums adds up, one row per practice (all sums, or
+    only `columns`: a caller that needs a few of them, such as a comparison of England's practices, need not
+    build the other ninety)."""
+    names, matrix = _sum_matrix(practices, columns)
     return pd.DataFrame(matrix.T, index=practices.index, columns=names)
 
 

@@ -40,19 +40,23 @@ N_BANDS = {"quintile": 5, "decile": 10}
 
 
 # --- bands, formed once by the engine ---------------------------------------------------------------------
-@lru_cache(maxsize=8)
-def national_bands(atlas, fifths_of: str, bands: int) -> pd.Series:
-    """England-wide bands of every practice in every year (ranked year by year), by practice row.
+@lru_cache(maxsize=32)
+def national_bands(atlas, fifths_of: str, bands: int, year: str | None = None) -> pd.Series:
+    """England-wide bands of every practice in `year` (None: every year, ranked year by year), by practice row.
 
     Kept per process: fifths of practices rank all of England, and every chart and sentence of a view needs
-    the same ranking, whichever practices the view selects.
+    the same ranking, whichever practices the view selects. One year's ranking is a seventh of the work, so
+    a chart of one year does not wait for every year's.
     """
-    return inequality.bands_of(atlas.practices, "england", fifths_of, bands)
+    national = atlas.practices if year is None else atlas.year_practices(year)
+    return inequality.bands_of(national, "england", fifths_of, bands)
 
 
 def bands_for(atlas, practices: pd.DataFrame, fifths_of: str, bands: int = 5) -> pd.Series:
     """The selected practices' England-wide bands: the ranking of all England, not of the selection."""
-    return national_bands(atlas, fifths_of, bands).reindex(practices.index)
+    years = practices["year"].unique() if len(practices) else []
+    year = str(years[0]) if len(years) == 1 else None
+    return national_bands(atlas, fifths_of, bands, year).reindex(practices.index)
 
 
 def basis(state: ViewState, bands: int | None = None) -> str:
