@@ -11,15 +11,15 @@ import dash
 from dash import Input, Output, State, dcc, html
 from flask import abort, request, send_from_directory
 
-from . import boundary, config, export_routes, security
+from . import boundary, config, export_routes, fairness_routes, security
 from .components.search import search_form
 from .data import sources
 from .data.query import ProcessedDataError, load_atlas
+from .dimensions import GEO_LEVELS  # every level the build writes boundaries for is served
 from .pages import resolve
 from .plotlyjs import AtlasDash
 
-PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif", "practice"]
-GEO_LEVELS = ("la", "icb", "region", "utla", "marmot")
+PAGE_MODULES = ["explorer", "about", "area", "marmot", "compare", "search", "whatif", "practice", "fairness"]
 # Dash's own page, with the language declared for screen readers and the scripts outside a <footer>
 # (Dash's default wraps them in one, a second "contentinfo" landmark beside ours).
 INDEX_STRING = """<!DOCTYPE html>
@@ -41,7 +41,7 @@ INDEX_STRING = """<!DOCTYPE html>
 
 def navigation() -> html.Header:
     links = [("Explorer", "/"), ("Marmot Places", "/marmot"), ("Compare", "/compare"), ("Funding what-if", "/whatif"),
-             ("Methods and sources", "/about")]
+             ("Funding against deprivation", "/fairness"), ("Methods and sources", "/about")]
     return html.Header(className="atlas-header", children=[
         html.A("Skip to main content", href="#main", className="skip-link"),
         html.Div(className="atlas-brand", children=[
@@ -160,6 +160,7 @@ def create_app(processed_dir: str | None = None) -> dash.Dash:
 
     security.install(app)
     export_routes.install(app.server)  # briefings and packs: GET downloads, bounded (jobs.py)
+    fairness_routes.install(app.server)  # the fairness table as a CSV
     answer_404_for_missing_pages(app, atlas)
     from .cache import init_cache
 

@@ -35,6 +35,9 @@ LEVELS: tuple[Level, ...] = (
     Level("icb", "Integrated Care Board", "Integrated Care Boards", "icb_code", on_map=True, has_geo=True,
           filter_key="icb"),
     Level("region", "NHS region", "NHS regions", "region_code", on_map=True, has_geo=True, filter_key="region"),
+    # Sub-ICB locations: the former CCG areas, which ICBs still plan and report by.
+    Level("sicbl", "Sub-ICB location", "Sub-ICB locations", "sicbl_code", on_map=True, has_geo=True,
+          filter_key="sicbl"),
     Level("utla", "county or unitary authority", "counties and unitary authorities", "utla_code", has_geo=True),
     Level("marmot", "Marmot Place", "Marmot Places", None, has_geo=True, filter_key="marmot"),
     Level("country", "country", "countries", None),
@@ -49,8 +52,10 @@ class Filter:
     """A restriction on practices: its URL key (also its field in Filters and ViewState), its label, the
     practices column it tests, and which values it accepts.
 
-    kind: "area" (codes of `level`), "marmot" (Marmot Place slugs, through their member authorities) or
-    "choice" (one of `choices`, value → label).
+    kind: "area" (codes of `level`), "marmot" (Marmot Place slugs, through their member authorities),
+    "choice" (one of `choices`, value → label) or "code" (any code the practices column holds, named by
+    `name_column`: too many values to declare, e.g. 1,250 PCNs).
+
     """
 
     key: str
@@ -62,6 +67,7 @@ class Filter:
     choices: tuple[tuple[str | int, str], ...] = ()
     download_label: str = ""
     stored_as_label: bool = False  # the practices column holds the choice's label, not its URL value
+    name_column: str | None = None  # kind "code": the practices column with each code's name
 
     @property
     def integer(self) -> bool:
@@ -75,6 +81,9 @@ class Filter:
         if self.kind == "marmot":
             slugs = set(atlas.marmot_places.loc[atlas.marmot_places["mapped"], "slug"])
             return lambda v: v in slugs
+        if self.kind == "code":
+            codes = set(atlas.practices[self.column].dropna().astype(str))
+            return lambda v: v in codes
         accepted = {str(value) for value, _ in self.choices}
         return lambda v: v in accepted
 
@@ -106,6 +115,12 @@ FILTERS: tuple[Filter, ...] = (
            level="icb"),
     Filter("la", "Local authority", "area", "la_code",
            "Practices located in the chosen local authorities (2024 boundaries).", level="la"),
+    Filter("sicbl", "Sub-ICB location", "area", "sicbl_code",
+           "Practices located in the chosen Sub-ICB locations (April 2023 boundaries).", level="sicbl"),
+    Filter("pcn", "Primary care network", "code", "pcn_code",
+           "Practices the publisher lists under the chosen primary care networks (PCNs), from 2019-20. PCNs are "
+           "groups of practices, not places: there are no official PCN boundaries, so none is drawn.",
+           name_column="pcn_name", download_label="Primary care network (PCN)"),
     Filter("marmot", "Marmot Place", "marmot", "la_code",
            "Practices in the member local authorities of the chosen Marmot Places."),
     Filter("rurality", "Rurality", "choice", "rurality", "The publisher's urban or rural flag for the practice.",
@@ -116,7 +131,8 @@ FILTERS: tuple[Filter, ...] = (
     Filter("contract", "Contract type", "choice", "contract_type", "GMS, PMS or APMS contract.",
            choices=tuple((v, v) for v in CONTRACTS)),
     Filter("quintile", "National deprivation fifth", "choice", "imd_quintile",
-           "The practice's national fifth of patients by IMD score, recomputed each year (1 = most deprived).",
+           "The practice's national fifth of patients by IMD score, recomputed each year (1 = most deprived); "
+           "always England-wide fifths of patients, whichever way the charts form their fifths.",
            choices=QUINTILES, download_label="Deprivation fifth (1 = most deprived)"),
     Filter("size", "Practice list size", "choice", "size_band", "Registered patients, in bands.",
            choices=SIZE_BANDS, download_label="Practice size (registered patients)", stored_as_label=True),

@@ -31,7 +31,10 @@ PRACTICE_COLUMNS: list[tuple[str, str]] = [
     ("postcode", "Postcode"),
     ("la_name", "Local authority"),
     ("icb_name", "Integrated Care Board"),
+    ("sicbl_name", "Sub-ICB location"),
     ("region_name", "NHS region"),
+    ("pcn_code", "Primary care network (PCN) code, from 2019-20"),
+    ("pcn_name", "Primary care network (PCN) name"),
     ("dispensing", "Dispensing practice"),
     ("contract_type", "Contract type"),
     ("rurality", "Rurality"),
@@ -51,7 +54,7 @@ PRACTICE_COLUMNS: list[tuple[str, str]] = [
 # Kept beside the table columns so the explorer can mark a chosen practice on the map.
 EXTRA_COLUMNS = ["lon", "lat"]
 PER_PATIENT = {"payments_per_registered_patient": "registered", "payments_per_weighted_patient": "weighted"}
-AREA_NAMES = {"la_name": "la_code", "icb_name": "icb_code", "region_name": "region_code"}
+AREA_NAMES = {"la_name": "la_code", "icb_name": "icb_code", "sicbl_name": "sicbl_code", "region_name": "region_code"}
 
 NO_FILTERS = "No filters: all practices in England"
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -123,7 +126,8 @@ def practice_table(atlas, practices: pd.DataFrame) -> pd.DataFrame:
             table[column] = practices[code_column].astype(object).map(names)
     for column in PER_PATIENT:
         table[column] = aggregates.practice_values(practices, column).astype(float)
-    for column in ("year", "dispensing", "contract_type", "rurality", "la_code", "icb_code", "region_code"):
+    for column in ("year", "dispensing", "contract_type", "rurality", "la_code", "icb_code", "sicbl_code",
+                   "region_code", "pcn_code", "pcn_name"):
         if column in table.columns and isinstance(table[column].dtype, pd.CategoricalDtype):
             table[column] = table[column].astype(object)
     order = [c for c, _ in PRACTICE_COLUMNS if c in table.columns]

@@ -90,6 +90,8 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
         "life-expectancy-by-deprivation.csv": downloads.table_csv(le_table, provenance),
         "trend.csv": downloads.table_csv(trend.rename(columns={"area": data["name"], "england": "England (reference)"}),
                                          provenance),
+        # The place itself: IMD 2025 and 2019 with their ranks, and Census 2021 ethnic groups (residents).
+        "area-statistics.csv": downloads.table_csv(profiles.lens_download(atlas, code), provenance),
     }
     return {"data": data, "pdf": pdf, "charts": charts, "csvs": csvs, "sentences": sentences}
 

@@ -38,7 +38,7 @@ MIN_PATIENTS = 10_000
 MIN_LINE_PRACTICES = 10
 
 CERTAINTIES = ("clear", "not clear", "too small", "empty", "no data", "exact")
-KINDS = ("fifth_gap", "slope_index", "reference", "practice")
+KINDS = ("fifth_gap", "slope_index", "reference", "practice", "standardised")
 BAND_NAMES = {5: ("fifth", "fifths"), 10: ("tenth", "tenths")}
 
 SMALL_NUMBER_RULE = (
@@ -486,7 +486,8 @@ def practice_against_reference(practice: pd.DataFrame, metric_id: str, reference
 
 
 # --- a fitted line on a scatter ------------------------------------------------------------------------------
-def fitted_line(x, y, weights=None, min_practices: int = MIN_LINE_PRACTICES) -> tuple[dict | None, str]:
+def fitted_line(x, y, weights=None, min_practices: int = MIN_LINE_PRACTICES,
+                noun: str = "practice") -> tuple[dict | None, str]:
     """(fit, "") or (None, why not): below `min_practices` points no line is drawn and no R² is shown.
 
     Two practices always lie on a line (R² = 1.00) and a few cannot tell a gradient from one unusual practice,
@@ -497,10 +498,10 @@ def fitted_line(x, y, weights=None, min_practices: int = MIN_LINE_PRACTICES) -> 
     fit = fit_line(x, y, weights)
     n = int(fit["n"])
     if n < min_practices:
-        return None, (f"No line is fitted: {n:,} practice{'' if n == 1 else 's'} with data, and a line needs at "
+        return None, (f"No line is fitted: {n:,} {noun}{'' if n == 1 else 's'} with data, and a line needs at "
                       f"least {min_practices}.")
     if not math.isfinite(fit["slope"]):
-        return None, "No line is fitted: every practice has the same deprivation score."
+        return None, f"No line is fitted: every {noun} has the same deprivation score."
     return fit, ""
 
 
@@ -568,7 +569,7 @@ def sentence(comparison: Comparison) -> str:
     estimate and its interval), says a group is too small rather than giving a gap, and names an empty fifth.
     """
     writer = {"fifth_gap": _fifth_sentence, "slope_index": _slope_sentence, "reference": _reference_sentence,
-              "practice": _practice_sentence}
+              "practice": _practice_sentence, "standardised": _standardised_sentence}
     return writer[comparison.kind](comparison)
 
 
@@ -662,3 +663,210 @@ def _practice_sentence(c: Comparison) -> str:
         return f"{said}, about the same as {than}."
     share = f" ({_percent(c.relative)})" if math.isfinite(c.relative) else ""
     return f"{said}, {fmt_difference(metric, abs(c.estimate))}{share} {_words(metric, c.estimate)} than {than}."
+
+
+# === Comparisons added for the fairness page and the spine chart (issue 12, items 4-6) ========================
+# Kept together at the end so they read as one addition: areas against the value expected for their
+# deprivation, dispensing against non-dispensing practices like for like, and an area's mark against England.
+
+# --- dispensing against non-dispensing practices, like for like -------------------------------------------
+STANDARDISED_STRATA = ("rurality", "imd_quintile")
+
+STANDARDISED_METHOD = (
+    "Dispensing practices are compared with non-dispensing practices of the same rurality (the publisher's urban "
+    "or rural flag) and the same England-wide deprivation fifth of patients, so the comparison is not just "
+    "between rural, affluent practices and urban, deprived ones. This is direct standardisation: in each "
+    "rurality × fifth cell both groups' values are computed as ratios of sums, and the non-dispensing values are "
+    "averaged with the weights of the dispensing practices' own patients in each cell (the measure's "
+    "denominator, weighted patients), which gives what non-dispensing practices would receive with the "
+    "dispensing practices' mix. The dispensing practices' value over the same cells is their ordinary value. "
+    f"A cell is used only if each group in it has at least {MIN_PRACTICES} practices with data and "
+    f"{MIN_PATIENTS:,} registered patients; cells that fail are left out of both sides and the share of "
+    "dispensing practices' patients covered is stated. The 95% interval adds each cell's ratio-estimator "
+    "variances with the squared cell weights (Welch–Satterthwaite degrees of freedom), treating practices as a "
+    "sample of practices like them. Practices whose dispensing status is unknown are left out.")
+
+
+def _cell_key(practices: pd.DataFrame, strata) -> pd.Series:
+    """'Rural|1' for each practice with every stratum known, missing otherwise."""
+    present = np.ones(len(practices), dtype=bool)
+    key = pd.Series("", index=practices.index, dtype=object)
+    for number, stratum in enumerate(strata):
+        column = practices[stratum]
+        present &= column.notna().to_numpy()
+        key = key + ("|" if number else "") + column.astype(object).astype(str)
+    return key.where(present)
+
+
+def standardised_difference(practices: pd.DataFrame, metric_id: str = metrics.MAP_DEFAULT,
+                            area_name: str | None = None, strata: tuple[str, ...] = STANDARDISED_STRATA,
+                            level: float = LEVEL) -> Comparison:
+    """Dispensing practices' value minus non-dispensing practices' value at the dispensing practices' own mix
+    of rurality and deprivation fifth (direct standardisation), with its interval and certainty.
+
+    Why: the Health Equity Evidence Centre argue that the gap between deprivation fifths is driven by
+    dispensing practices, which are mostly rural and in affluent areas. A crude dispensing against
+    non-dispensing difference cannot separate dispensing from rurality and deprivation; comparing within the
+    same cells, weighted to one group's patients, can. The cells, which were used and why not, and the crude
+    difference ride along in `extra` so the page's table is the arithmetic behind the sentence.
+    """
+    base = _base_metric(metric_id)
+    reads = metrics.REGISTRY[base].reads
+    weight_column = reads[-1]  # the measure's denominator: the dispensing group's value is then its own ratio
+    status = practices["dispensing"].astype(str)
+    known = practices[status.isin(["Yes", "No"])]
+    key = _cell_key(known, strata)
+    known = known[key.notna()]
+    key = key[key.notna()]
+    rows = []
+    for cell in sorted(key.unique()):
+        in_cell = known[key == cell]
+        row = dict(zip(strata, cell.split("|"), strict=True))
+        for group, flag in (("dispensing", "Yes"), ("non_dispensing", "No")):
+            part = in_cell[in_cell["dispensing"].astype(str) == flag]
+            estimate = _estimate(part, base)
+            weight = float(metrics.group_sums(part, None, [base])[weight_column].iloc[0]) if len(part) else 0.0
+            row.update({f"{group}_value": estimate.value, f"{group}_variance": estimate.variance,
+                        f"{group}_practices": estimate.practices, f"{group}_patients": estimate.patients,
+                        f"{group}_weight": weight})
+        small = [label for label, group in (("dispensing", "dispensing"), ("non-dispensing", "non_dispensing"))
+                 if row[f"{group}_practices"] < MIN_PRACTICES or row[f"{group}_patients"] < MIN_PATIENTS]
+        row["used"] = not small and all(math.isfinite(row[f"{g}_value"]) for g in ("dispensing", "non_dispensing"))
+        row["why_not"] = "" if row["used"] else (f"too few {' and '.join(small)} practices" if small else "no value")
+        rows.append(row)
+    cells = pd.DataFrame(rows)
+    crude = {}
+    for group, flag in (("dispensing", "Yes"), ("non_dispensing", "No")):
+        crude[group] = _estimate(known[known["dispensing"].astype(str) == flag], base).value
+    total_weight = float(cells["dispensing_weight"].sum()) if len(cells) else 0.0
+    used = cells[cells["used"]] if len(cells) else cells
+    weight = float(used["dispensing_weight"].sum()) if len(used) else 0.0
+    coverage = weight / total_weight if total_weight > 0 else NAN
+    where = f"in {area_name}" if area_name else "in the selection"
+    extra = {"cells": cells, "crude": crude, "coverage": coverage, "strata": strata,
+             "cells_used": int(len(used)), "cells_total": int(len(cells))}
+    n_d = int(used["dispensing_practices"].sum()) if len(used) else 0
+    n_n = int(used["non_dispensing_practices"].sum()) if len(used) else 0
+    common = {"kind": "standardised", "metric_id": metric_id, "level": level, "area_name": area_name,
+              "basis": "dispensing against non-dispensing practices within the same rurality and England-wide "
+                       "deprivation fifth of patients", "extra": extra, "practices": n_d + n_n}
+    if not len(cells) or not (cells["dispensing_practices"] > 0).any():
+        groups = (Group("dispensing practices", 0, 0.0, NAN), Group("non-dispensing practices", 0, 0.0, NAN))
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data", groups=groups,
+                          reason=f"there are no dispensing practices with data {where}", **common)
+    if used.empty or weight <= 0:
+        groups = (Group("dispensing practices", int(cells["dispensing_practices"].sum()),
+                        float(cells["dispensing_patients"].sum()), crude["dispensing"]),
+                  Group("non-dispensing practices", int(cells["non_dispensing_practices"].sum()),
+                        float(cells["non_dispensing_patients"].sum()), crude["non_dispensing"]))
+        return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="too small", groups=groups,
+                          reason=f"no rurality and deprivation-fifth cell {where} has enough of both kinds of "
+                                 "practice", **common)
+    share = used["dispensing_weight"].to_numpy(dtype=float) / weight
+    dispensing = float(np.sum(share * used["dispensing_value"].to_numpy(dtype=float)))
+    standardised = float(np.sum(share * used["non_dispensing_value"].to_numpy(dtype=float)))
+    groups = (Group("dispensing practices", n_d, float(used["dispensing_patients"].sum()), dispensing),
+              Group("non-dispensing practices at the dispensing practices' mix", n_n,
+                    float(used["non_dispensing_patients"].sum()), standardised))
+    parts = np.concatenate([share ** 2 * used["dispensing_variance"].to_numpy(dtype=float),
+                            share ** 2 * used["non_dispensing_variance"].to_numpy(dtype=float)])
+    counts = np.concatenate([used["dispensing_practices"].to_numpy(dtype=float),
+                             used["non_dispensing_practices"].to_numpy(dtype=float)])
+    variance = float(np.sum(parts))
+    denominator = float(np.sum(parts ** 2 / (counts - 1)))
+    df = variance ** 2 / denominator if denominator > 0 else float(np.sum(counts) - 2)
+    extra["df"] = df
+    gap = dispensing - standardised
+    low, high = _t_interval(gap, variance, df, level)
+    certainty, reason = _certainty_of_interval(low, high)
+    relative = relative_low = relative_high = NAN
+    if _percent_meaningful(metrics.REGISTRY[base]) and standardised > 0:
+        relative, relative_low, relative_high = (100 * x / standardised for x in (gap, low, high))
+    return Comparison(estimate=gap, low=low, high=high, certainty=certainty, reason=reason, groups=groups,
+                      relative=relative, relative_low=relative_low, relative_high=relative_high, **common)
+
+
+def _standardised_sentence(c: Comparison) -> str:
+    metric = metrics.REGISTRY[_base_metric(c.metric_id)]
+    where = f" in {c.area_name}" if c.area_name else ""
+    if c.certainty == "no data":
+        return f"Dispensing practices{where} cannot be compared like for like on {_name(metric)}: {c.reason}."
+    if c.certainty == "too small":
+        return (f"Dispensing practices{where} cannot be compared like for like with non-dispensing practices on "
+                f"{_name(metric)}: {c.reason} (each group in a rurality and deprivation-fifth cell needs at least "
+                f"{_plural(MIN_PRACTICES, 'practice')} and {MIN_PATIENTS:,} registered patients), so no "
+                f"difference is given.")
+    dispensing, standardised = c.groups
+    crude = c.extra["crude"]
+    crude_gap = crude["dispensing"] - crude["non_dispensing"]
+    coverage = c.extra["coverage"]
+    cover = (f" The comparison uses {c.extra['cells_used']} of {c.extra['cells_total']} rurality and "
+             f"deprivation-fifth cells, holding {_percent(100 * coverage)} of dispensing practices' patients.")
+    unadjusted = (f" Without matching, dispensing practices received {fmt(metric, crude['dispensing'])} and "
+                  f"non-dispensing practices {fmt(metric, crude['non_dispensing'])}, a difference of "
+                  f"{fmt_difference(metric, crude_gap)}." if math.isfinite(crude_gap) else "")
+    opening = (f"Comparing like with like{where} (the same rurality and England-wide deprivation fifth, weighted "
+               f"to the dispensing practices' own mix)")
+    if c.certainty == "not clear":
+        return (f"{opening}, there is no clear difference in {_name(metric)} between dispensing practices "
+                f"({fmt(metric, dispensing.value)}) and non-dispensing practices ({fmt(metric, standardised.value)}): "
+                f"dispensing minus non-dispensing is {fmt_difference(metric, c.estimate)} "
+                f"({_interval(metric, c.low, c.high, c.level)}), an interval that includes zero.{unadjusted}{cover}")
+    size, word = fmt_difference(metric, abs(c.estimate)), _words(metric, c.estimate)
+    share = f" ({_percent(c.relative)})" if math.isfinite(c.relative) else ""
+    interval = _same_side_interval(metric, c.low, c.high, c.level)
+    if metric.unit == "£ per patient":
+        said = (f"dispensing practices received {fmt(metric, dispensing.value)} {metric.per}, {size}{share} {word} "
+                f"than non-dispensing practices would at the same mix ({fmt(metric, standardised.value)}; {interval})")
+    else:
+        said = (f"{_name(metric)} for dispensing practices was {fmt(metric, dispensing.value)}, {size} {word} than "
+                f"for non-dispensing practices at the same mix ({fmt(metric, standardised.value)}; {interval})")
+    return f"{opening}, {said}.{unadjusted}{cover}"
+
+
+# --- areas against the value expected for their deprivation ---------------------------------------------
+def expected_sentence(fit: dict | None, reason: str, metric_id: str, areas: str, below: tuple | None = None,
+                      above: tuple | None = None) -> str:
+    """What the line through the areas says, and which areas sit furthest below and above it.
+
+    `areas` is the plural noun with its count ("42 Integrated Care Boards"); below/above are (name,
+    difference) for the areas furthest from their expected value. The expected value is a description of
+    how funding and deprivation go together across areas, not a target, so the sentence says "expected for
+    its deprivation" and never "should".
+    """
+    metric = metrics.REGISTRY[_base_metric(metric_id)]
+    if fit is None:
+        return f"Across the {areas}, {reason[0].lower()}{reason[1:]} So no value is expected for any area."
+    slope = fit["slope"]
+    per_point = fmt_difference(metric, abs(slope))
+    direction = ("more" if slope > 0 else "less") if metric.unit == "£ per patient" else \
+        ("higher" if slope > 0 else "lower")
+    text = (f"Across the {areas}, each point of deprivation (IMD score) goes with {per_point} {direction} in "
+            f"{_name(metric)} on the line weighted by registered patients (R² = {fit['r2']:.2f}).")
+    if below is not None and below[1] < 0:
+        text += (f" {below[0]} is furthest below the value expected for its deprivation, by "
+                 f"{fmt_difference(metric, abs(below[1]))}.")
+    if above is not None and above[1] > 0:
+        text += (f" {above[0]} is furthest above it, by {fmt_difference(metric, abs(above[1]))}.")
+    return text
+
+
+# --- an area's mark against England (Fingertips-style) ----------------------------------------------------
+MARKS = ("better", "similar", "worse", "higher", "lower", "not compared")
+
+
+def mark(comparison: Comparison) -> str:
+    """Better / similar / worse than the reference where the measure has a direction (Metric.higher_is), higher
+    / similar / lower where it has none (money is not better for being more), "not compared" where the engine
+    gives no interval (too small, no data), as Fingertips marks an area against England."""
+    if comparison.certainty == "not clear":
+        return "similar"
+    if comparison.certainty != "clear":
+        return "not compared"
+    up = comparison.estimate > 0
+    direction = metrics.REGISTRY[comparison.metric_id].higher_is
+    if direction == "better":
+        return "better" if up else "worse"
+    if direction == "worse":
+        return "worse" if up else "better"
+    return "higher" if up else "lower"

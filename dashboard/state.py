@@ -100,6 +100,8 @@ def _field_rules(atlas) -> dict[str, Callable[[object], bool]]:
             return area_at(flt.level)
         if flt.kind == "marmot":
             return lambda v: isinstance(v, str) and v in marmot_slugs
+        if flt.kind == "code":  # too many to declare (PCNs): whatever the practices column holds
+            return member(atlas.practices[flt.column].dropna().astype(str).unique())
         values = frozenset(value for value, _ in flt.choices)
         if flt.integer:  # True is an int, not a fifth
             return lambda v: type(v) is int and v in values  # noqa: E721

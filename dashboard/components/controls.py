@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dash import dcc, html
 
 from ..data.query import LEVELS
@@ -46,6 +48,10 @@ def filter_control(atlas, flt, value, marmot):
         return labelled(flt.label, control_id, dcc.Dropdown(
             id=control_id, options=[{"label": r.name, "value": r.slug} for r in marmot.itertuples()],
             value=value, multi=True, placeholder="All areas"))
+    if flt.kind == "code":
+        return labelled(flt.label, control_id, dcc.Dropdown(
+            id=control_id, options=code_options(atlas, flt), value=value, multi=True,
+            placeholder=f"All ({len(code_options(atlas, flt)):,} listed)"), hint=flt.description)
     return checklist(control_id, flt.label, [{"label": label, "value": v} for v, label in flt.choices], value)
 
 
@@ -66,6 +72,20 @@ def measure_options() -> list[dict]:
 
     ordered = sorted(REGISTRY.values(), key=rank)  # stable: the registry's order within each group
     return [{"label": m.label, "value": m.id} for m in ordered]
+
+
+def code_options(atlas, flt) -> list[dict]:
+    """Each code with its latest published name (a PCN's name can change between years)."""
+    return _code_options(atlas, flt.column, flt.name_column)
+
+
+@lru_cache(maxsize=8)
+def _code_options(atlas, column: str, name_column: str | None) -> list[dict]:
+    frame = atlas.practices[["year", column] + ([name_column] if name_column else [])].dropna(subset=[column])
+    latest = frame.sort_values("year").drop_duplicates(column, keep="last")
+    rows = [(str(code), f"{name} ({code})" if name_column and isinstance(name, str) else str(code))
+            for code, name in zip(latest[column], latest[name_column] if name_column else latest[column], strict=True)]
+    return [{"label": label, "value": code} for code, label in sorted(rows, key=lambda r: r[1].lower())]
 
 
 def filter_panel(atlas, state: ViewState) -> html.Div:

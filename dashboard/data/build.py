@@ -20,6 +20,7 @@ import pandas as pd
 from .. import config
 from ..dimensions import GEO_LEVELS
 from . import (
+    area_lenses,
     area_measures,
     geography,
     locations,
@@ -75,11 +76,12 @@ def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
     step("reading boundaries and joining practices to areas (points in polygons)")
     las = geography.read_boundaries(raw_dir, "la_boundaries", geography.LA_FIELDS)
     icbs = geography.read_boundaries(raw_dir, "icb_boundaries", geography.ICB_FIELDS)
-    in_la = geography.assign_points(located, las, "la")
-    in_icb = geography.assign_points(located, icbs, "icb")
-    located = located.merge(in_la, on="postcode", how="left").merge(in_icb, on="postcode", how="left")
+    sicbls = geography.read_boundaries(raw_dir, "sicbl_boundaries", geography.SICBL_FIELDS)
+    for frame, prefix in ((las, "la"), (icbs, "icb"), (sicbls, "sicbl")):
+        located = located.merge(geography.assign_points(located, frame, prefix), on="postcode", how="left")
     practices = practices.merge(located[["postcode", "location_quality", "lon", "lat", "la_code", "la_match",
-                                         "icb_code", "icb_match"]], on="postcode", how="left")
+                                         "icb_code", "icb_match", "sicbl_code", "sicbl_match"]],
+                                on="postcode", how="left")
     practices["location_quality"] = practices["location_quality"].fillna("none")
 
     la_icb = geography.la_to_icb(las, icbs)
@@ -108,7 +110,8 @@ def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
 
     step("area deprivation, life expectancy and boundaries for the web")
     region_names = {code: name for code, name in geography.NHS_REGIONS.values()}
-    shapes = {"la": geography.web_geometry(las), "icb": geography.web_geometry(icbs)}
+    shapes = {level: geography.web_geometry(frame, geography.WEB_TOLERANCE[level])
+              for level, frame in (("la", las), ("icb", icbs), ("sicbl", sicbls))}
     la_members = shapes["la"].assign(utla=lambda f: f["code"].map(utla_of))
     shapes["utla"] = geography.dissolve(la_members, "utla", utla_names)
     icb_members = shapes["icb"].assign(region=lambda f: f["code"].map(region_of_icb))
@@ -121,18 +124,27 @@ def build_tables(raw_dir: Path, reference_dir: Path, progress=print) -> dict:
 
     lsoas = area_measures.lsoa_table(raw_dir)
     la_imd = area_measures.la_deprivation(raw_dir, list(las["code"]), lsoas)
-    areas = area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lsoas)
+    sicbl_icb = area_lenses.read_sicbl_icb(raw_dir)
+    areas = area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lsoas, sicbl_icb)
     indicators = area_measures.area_indicators(raw_dir)
+
+    step("area lenses: IMD 2025 and 2019, Census 2021 ethnicity")
+    lsoas21 = area_lenses.read_lsoas(raw_dir)
+    parents = {"icb": sicbl_icb, "region": region_of_icb, "la_icb": la_icb,
+               "utla": pd.Series({la: utla for la, utla in utla_of.items() if la != utla}, dtype=object)}
+    stats = area_lenses.area_stats(raw_dir, lsoas21, parents, members, list(las["code"]),
+                                   dict(zip(areas["code"], areas["level"], strict=True)))
 
     step("validating outputs")
     practices = schemas.validate(schemas.PRACTICES, practices, "practices.parquet")
     areas = schemas.validate(schemas.AREAS, areas, "areas.parquet")
     indicators = schemas.validate(schemas.AREA_INDICATORS, indicators, "area_indicators.parquet")
-    return {"practices": practices, "areas": areas, "area_indicators": indicators,
+    stats = schemas.validate(schemas.AREA_STATS, stats, "area_stats.parquet")
+    return {"practices": practices, "areas": areas, "area_indicators": indicators, "area_stats": stats,
             "marmot_places": places, "marmot_members": members, "shapes": shapes}
 
 
-def area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lsoas) -> pd.DataFrame:
+def area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lsoas, sicbl_icb) -> pd.DataFrame:
     """One row per area at every level, with its parents, bounding box and IMD 2019 summary."""
     frames = []
     for level, frame in shapes.items():
@@ -151,6 +163,8 @@ def area_table(shapes, las, la_icb, region_of_icb, utla_of, members, la_imd, lso
     la_rows = areas["level"] == "la"
     areas["icb_code"] = areas["code"].map(la_icb).where(la_rows)
     areas.loc[areas["level"] == "icb", "icb_code"] = areas["code"]
+    sicbl_rows = areas["level"] == "sicbl"  # a Sub-ICB location lies in one ICB (ONS lookup)
+    areas.loc[sicbl_rows, "icb_code"] = areas.loc[sicbl_rows, "code"].map(sicbl_icb)
     areas["utla_code"] = areas["code"].map(utla_of).where(la_rows)
     areas["region_code"] = areas["icb_code"].map(region_of_icb)
     areas.loc[areas["level"] == "region", "region_code"] = areas["code"]
@@ -254,7 +268,7 @@ def write_outputs(tables: dict, folder: Path, raw_dir: Path, reference_dir: Path
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "geo").mkdir(exist_ok=True)
     written = {}
-    for name in ("practices", "areas", "area_indicators", "marmot_places", "marmot_members"):
+    for name in ("practices", "areas", "area_indicators", "area_stats", "marmot_places", "marmot_members"):
         path = folder / f"{name}.parquet"
         tables[name].to_parquet(path, index=False, compression="zstd")
         written[path.name] = len(tables[name])

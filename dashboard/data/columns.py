@@ -22,14 +22,16 @@ REQUIRED: dict[str, dict[str, str]] = {
         "total_incl_covid_pcn": "float", "pay_core": "float", "pay_qof": "float", "pay_enhanced": "float",
         "pay_premises": "float", "pay_prescribing_dispensing": "float", "pay_other": "float", "pay_covid": "float",
         "pay_pcn": "float", "size_band": "str", "location_quality": "str", "lon": "float", "lat": "float",
-        "la_code": "str", "utla_code": "str", "icb_code": "str", "region_code": "str", "imd_score": "float",
+        "la_code": "str", "utla_code": "str", "icb_code": "str", "sicbl_code": "str", "region_code": "str", "imd_score": "float",
         "imd_quintile": "Int64", "imd_decile": "Int64", "life_expectancy_female": "float",
-        "life_expectancy_male": "float",
+        "life_expectancy_male": "float", "pcn_code": "str", "pcn_name": "str",
     },
     "areas.parquet": {"code": "str", "name": "str", "level": "str", "imd_score": "float", "min_lon": "float",
                       "max_lat": "float"},
     "area_indicators.parquet": {"area_code": "str", "indicator": "str", "sex": "str", "period": "str",
                                 "value": "float"},
+    "area_stats.parquet": {"area_code": "str", "level": "str", "measure": "str", "edition": "str", "value": "float",
+                           "rank": "Int64", "rank_of": "Int64", "method": "str"},
 }
 
 KIND_CHECKS = {

@@ -1,6 +1,6 @@
 """Boundaries and the areas practices belong to, worked out by geometry rather than by names.
 
-Practices are placed in local authorities and ICBs by a point-in-polygon join; a point just outside
+Practices are placed in local authorities, ICBs and Sub-ICB locations by a point-in-polygon join; a point just outside
 a generalised coastline goes to the nearest polygon within a few kilometres. Regions, upper-tier
 authorities and Marmot Places are built from their members so that every level nests.
 """
@@ -21,7 +21,8 @@ from .errors import SourceDataError
 # Property names for code and name: the shipped geographr copies' first, then the ONS portal's own (what
 # `fetch` downloads), so a refreshed file reads without a code change.
 LA_FIELDS = (("ltla24_code", "LAD24CD"), ("ltla24_name", "LAD24NM"))
-ICB_FIELDS = (("icb22_code", "ICB22CD"), ("icb22_name", "ICB22NM"))
+ICB_FIELDS = (("ICB23CD", "icb22_code", "ICB22CD"), ("ICB23NM", "icb22_name", "ICB22NM"))
+SICBL_FIELDS = (("SICBL23CD", "SICBL24CD"), ("SICBL23NM", "SICBL24NM"))
 
 BRITISH_NATIONAL_GRID = "EPSG:27700"
 NEAREST_FALLBACK_METRES = 5_000
@@ -96,7 +97,14 @@ def assign_points(points: pd.DataFrame, polygons: gpd.GeoDataFrame, prefix: str)
     return result.reset_index(drop=True)
 
 
-def web_geometry(frame: gpd.GeoDataFrame, tolerance: float = 0.001) -> gpd.GeoDataFrame:
+# Simplification for the browser, in degrees (coverage_simplify's tolerance is area-based: ~0.01 removes
+# bends below a few hundred metres). The ONS BSC sources hold far more detail than a map of England can
+# show; these keep each /geo file near the budget the coarser copies set (la.geojson ~300 KB, ~80 KB
+# gzipped), measured in tests/data/test_real_build.py. Larger areas take a larger tolerance.
+WEB_TOLERANCE = {"la": 0.01, "sicbl": 0.01, "icb": 0.015}
+
+
+def web_geometry(frame: gpd.GeoDataFrame, tolerance: float = 0.01) -> gpd.GeoDataFrame:
     """Snap to ~10 m and simplify as a coverage, so neighbours still share their edges."""
     geoms = polygonal(shapely.set_precision(frame.geometry.values, 0.0001))
     try:

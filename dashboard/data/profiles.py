@@ -18,7 +18,7 @@ PROFILE_METRICS = [
     "life_expectancy_female", "life_expectancy_male",
 ]
 LEVEL_NAMES = {level.id: level.name for level in LEVELS}  # kept for callers that name one level
-PEERS = {"la": "la", "utla": "utla", "icb": "icb", "region": "region", "marmot": "marmot"}
+PEERS = {"la": "la", "utla": "utla", "icb": "icb", "sicbl": "sicbl", "region": "region", "marmot": "marmot"}
 
 
 def area_practices(atlas: Atlas, code: str, year: str | None = None) -> pd.DataFrame:
@@ -126,3 +126,51 @@ def payment_gap(practices: pd.DataFrame, area_name: str, fifths_of: str = "patie
     from .. import inequality
 
     return inequality.fifth_gap(practices, metric_id, scope="area", fifths_of=fifths_of, area_name=area_name)
+
+
+# --- area measures (area_metrics.AREA_MEASURES): published statistics about the place itself -------------
+def lens_table(atlas: Atlas, code: str, groups: tuple[str, ...], editions: tuple[str, ...] | None = None
+               ) -> pd.DataFrame:
+    """The declared area measures an area has, one row per (measure, edition), with England beside it.
+
+    Pages, compare and downloads all read this, so an IMD rank or an ethnic group's share is worded and
+    rounded once. Rows follow the registry's order; a measure the area lacks (e.g. IMD 2019 for a Sub-ICB
+    location) is left out rather than shown as a blank.
+    """
+    from ..area_metrics import AREA_MEASURES
+
+    own = atlas.area_measures_of(code).set_index(["measure", "edition"])
+    england = atlas.area_measures_of("E92000001").set_index(["measure", "edition"])
+    rows = []
+    for measure in AREA_MEASURES:
+        if measure.group not in groups or (editions is not None and measure.edition not in editions):
+            continue
+        if measure.key not in own.index:
+            continue
+        row = own.loc[measure.key]
+        reference = england.loc[measure.key] if measure.key in england.index else None
+        rank, rank_of = row["rank"], row["rank_of"]
+        has_rank = measure.ranked and not pd.isna(rank)
+        rows.append({
+            "measure": measure.id, "edition": measure.edition, "group": measure.group, "label": measure.label,
+            "edition_text": measure.edition_text(atlas.manifest), "unit": measure.unit,
+            "value": float(row["value"]), "shown": measure.format(float(row["value"])),
+            "rank": int(rank) if has_rank else None, "rank_of": int(rank_of) if has_rank else None,
+            "rank_text": f"rank {int(rank)} of {int(rank_of)}" if has_rank else "",
+            "england": float(reference["value"]) if reference is not None else math.nan,
+            "england_shown": measure.format(float(reference["value"])) if reference is not None else "",
+            "method": row["method"], "description": measure.description, "caveat": measure.caveat,
+        })
+    return pd.DataFrame(rows, columns=["measure", "edition", "group", "label", "edition_text", "unit", "value",
+                                       "shown", "rank", "rank_of", "rank_text", "england", "england_shown",
+                                       "method", "description", "caveat"])
+
+
+def lens_download(atlas: Atlas, code: str) -> pd.DataFrame:
+    """Every area measure of one area as a download table: plain columns, editions spelt out, England beside."""
+    table = lens_table(atlas, code, ("deprivation", "deprivation change", "ethnicity", "ethnicity detail"))
+    return table[["label", "edition_text", "value", "rank", "rank_of", "england", "unit", "method",
+                  "description", "caveat"]].rename(columns={
+                      "label": "Measure", "edition_text": "Edition", "value": "Value", "rank": "Rank (1 = most deprived)",
+                      "rank_of": "Of areas", "england": "England", "unit": "Unit", "method": "How the value was made",
+                      "description": "Definition", "caveat": "Caveat"})

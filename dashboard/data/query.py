@@ -13,7 +13,8 @@ from .. import config, metrics
 from ..dimensions import CONTRACTS, DISPENSING, FILTERS, GEO_LEVELS, LEVEL, MAP_LEVELS, RURALITY
 from . import columns
 
-REQUIRED_FILES = ["practices.parquet", "areas.parquet", "area_indicators.parquet", "marmot_places.parquet",
+REQUIRED_FILES = ["practices.parquet", "areas.parquet", "area_indicators.parquet", "area_stats.parquet",
+                  "marmot_places.parquet",
                   "marmot_members.parquet", "manifest.json", *[f"geo/{level}.geojson" for level in GEO_LEVELS]]
 LEVELS = {level: LEVEL[level].title for level in MAP_LEVELS}  # the map levels, with their control labels
 LEVEL_COLUMN = {level.id: level.code_column for level in LEVEL.values() if level.code_column}
@@ -45,6 +46,7 @@ class Atlas:
         self.practices = metrics.with_derived_columns(self._read("practices.parquet", self._read_table))
         self.areas = self._read("areas.parquet", self._read_table)
         self.indicators = self._read("area_indicators.parquet", self._read_table)
+        self.area_stats = self._read("area_stats.parquet", self._read_table)
         self.marmot_places = self._read("marmot_places.parquet", pd.read_parquet)
         self.marmot_members = self._read("marmot_members.parquet", pd.read_parquet)
         self.manifest = self._read("manifest.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
@@ -153,6 +155,36 @@ class Atlas:
         elif LEVEL[level].filter_key:
             setattr(filters, LEVEL[level].filter_key, [code])
         return filters
+
+    # --- area measures (area_metrics.AREA_MEASURES: published statistics about places) -----------
+    def area_measure(self, measure_id: str, level: str, edition: str) -> pd.Series:
+        """One area measure for every area of a level, by area code (empty where it does not exist).
+
+        The edition is required: IMD 2019 and IMD 2025 are different rankings and must never be mixed.
+        """
+        from ..area_metrics import AREA_MEASURE
+
+        if (measure_id, edition) not in AREA_MEASURE:
+            raise KeyError(f"no area measure {measure_id!r} in edition {edition!r}")
+        rows = self._stats_index().get((measure_id, edition, level))
+        if rows is None:
+            return pd.Series(dtype=float, name=measure_id)
+        return rows["value"].rename(measure_id)
+
+    def area_measure_ranks(self, measure_id: str, level: str, edition: str) -> pd.DataFrame:
+        """Rank (1 = most deprived) and rank_of per area code, for the ranked measures."""
+        rows = self._stats_index().get((measure_id, edition, level))
+        return rows[["rank", "rank_of"]] if rows is not None else pd.DataFrame(columns=["rank", "rank_of"])
+
+    def area_measures_of(self, code: str) -> pd.DataFrame:
+        """Every area measure of one area (all editions), as stored: measure, edition, value, rank, rank_of."""
+        return self.area_stats[self.area_stats["area_code"] == code]
+
+    def _stats_index(self) -> dict:
+        if not hasattr(self, "_stats_by_key"):
+            self._stats_by_key = {key: rows.set_index("area_code") for key, rows in
+                                  self.area_stats.groupby(["measure", "edition", "level"], observed=True)}
+        return self._stats_by_key
 
     def areas_at(self, level: str) -> pd.DataFrame:
         return self.areas[self.areas["level"] == level].sort_values("name")

@@ -35,6 +35,10 @@ PRACTICES = DataFrameSchema(
         "la_code": Column(str, Check.str_matches(r"^E0[6-9]\d{6}$"), nullable=True),
         "utla_code": Column(str, Check.str_matches(r"^E(0[6-9]|10)\d{6}$"), nullable=True),
         "icb_code": Column(str, Check.str_matches(r"^E54\d{6}$"), nullable=True),
+        "sicbl_code": Column(str, Check.str_matches(r"^E38\d{6}$"), nullable=True),
+        # The publisher's PCN code from 2019-20 (no PCN before): a filter and a column, never a boundary.
+        "pcn_code": Column(str, nullable=True),
+        "pcn_name": Column(str, nullable=True),
         "region_code": Column(str, Check.str_matches(r"^E40\d{6}$"), nullable=True),
         "imd_score": Column(float, Check.in_range(0, 100), nullable=True),
         "imd_quintile": Column("Int64", Check.in_range(1, 5), nullable=True),
@@ -51,7 +55,7 @@ AREAS = DataFrameSchema(
     {
         "code": Column(str, unique=True),
         "name": Column(str),
-        "level": Column(str, Check.isin(["country", "region", "icb", "utla", "la", "marmot"])),
+        "level": Column(str, Check.isin(["country", "region", "icb", "sicbl", "utla", "la", "marmot"])),
         "imd_score": Column(float, Check.in_range(0, 100), nullable=True),
         "min_lon": Column(float, nullable=True),
         "max_lat": Column(float, nullable=True),
@@ -69,6 +73,22 @@ AREA_INDICATORS = DataFrameSchema(
     },
     unique=["area_code", "indicator", "sex", "period"],
     strict=False,
+)
+
+AREA_STATS = DataFrameSchema(
+    {
+        "area_code": Column(str),
+        "level": Column(str, Check.isin(["country", "region", "icb", "sicbl", "utla", "la", "marmot"])),
+        "measure": Column(str),
+        "edition": Column(str, Check.isin(["2019", "2025", "2019-2025", "2021"])),
+        "value": Column(float),
+        "rank": Column("Int64", Check.ge(1), nullable=True),
+        "rank_of": Column("Int64", Check.ge(1), nullable=True),
+        "method": Column(str),
+    },
+    unique=["area_code", "measure", "edition"],
+    checks=[Check(lambda f: (f["rank"].isna() | (f["rank"] <= f["rank_of"])).all(), error="rank beyond rank_of")],
+    strict=True,
 )
 
 

@@ -148,22 +148,39 @@ CATALOGUE: tuple[Source, ...] = (
         credit="Ordnance Survey Code-Point Open",
     ),
     Source(
-        "la_boundaries", "Local authority districts (ultra generalised)", "ONS Open Geography Portal",
-        "boundaries/boundaries_ltla24.geojson", "2024", ONS_OGL, "geography.read_boundaries",
+        "la_boundaries", "Local Authority Districts (May 2024) Boundaries UK BSC", "ONS Open Geography Portal",
+        "boundaries/lad24_bsc_uk.geojson", "May 2024", ONS_OGL, "geography.read_boundaries",
+        caveat="Super-generalised (200 m) and clipped to the coastline; simplified further for the browser. Nine "
+               "features are invalid polygons in the ONS original and are repaired (make_valid) before use.",
         downloads=(Download(
-            "ons_lad24_buc",
-            f"{ONS_ARCGIS}/Local_Authority_Districts_May_2024_Boundaries_UK_BUC/FeatureServer/0/query?"
+            "ons_lad24_bsc",
+            f"{ONS_ARCGIS}/Local_Authority_Districts_May_2024_Boundaries_UK_BSC/FeatureServer/0/query?"
             f"{ARCGIS_ALL_GEOJSON}",
-            "boundaries/boundaries_ltla24.geojson",
-            note="The ONS file names its fields LAD24CD/LAD24NM, the shipped geographr copy ltla24_code/"
-                 "ltla24_name; the reader accepts both. ONS service URLs change between releases."),),
+            "boundaries/lad24_bsc_uk.geojson",
+            note="The shipped copy is the ONS export with coordinates rounded to 5 decimal places. ONS service "
+                 "URLs change between releases."),),
         credit="ONS boundaries",
     ),
     Source(
-        "icb_boundaries", "Integrated Care Boards (generalised)", "ONS Open Geography Portal",
-        "boundaries/boundaries_icb22.geojson", "2022", ONS_OGL, "geography.read_boundaries",
-        shipped="Converted from the geographr R package. ONS serves later ICB editions (April 2023 onwards) "
-                "under other service names; switching edition is a decision, not a refresh.",
+        "icb_boundaries", "Integrated Care Boards (April 2023) EN BSC", "ONS Open Geography Portal",
+        "boundaries/icb23_bsc.geojson", "April 2023", ONS_OGL, "geography.read_boundaries",
+        caveat="The 42 ICBs as drawn in April 2023, whose codes are also those of the IMD 2025 ICB summaries.",
+        downloads=(Download(
+            "ons_icb23_bsc",
+            f"{ONS_ARCGIS}/Integrated_Care_Boards_April_2023_EN_BSC/FeatureServer/0/query?{ARCGIS_ALL_GEOJSON}",
+            "boundaries/icb23_bsc.geojson", note="ONS service URLs change between releases."),),
+        credit="ONS boundaries",
+    ),
+    Source(
+        "sicbl_boundaries", "NHS Sub-ICB Locations (April 2023) EN BSC", "ONS Open Geography Portal",
+        "boundaries/sicbl23_bsc.geojson", "April 2023", ONS_OGL, "geography.read_boundaries",
+        caveat="Sub-ICB locations are the former clinical commissioning group areas that ICBs report by; names "
+               "end with the NHS code used in the payments files (e.g. \"- 16C\").",
+        downloads=(Download(
+            "ons_sicbl23_bsc",
+            f"{ONS_ARCGIS}/Sub_Integrated_Care_Board_Locations_April_2023_EN_BSC/FeatureServer/0/query?"
+            f"{ARCGIS_ALL_GEOJSON}",
+            "boundaries/sicbl23_bsc.geojson", note="ONS service URLs change between releases."),),
         credit="ONS boundaries",
     ),
     Source(
@@ -220,6 +237,77 @@ CATALOGUE: tuple[Source, ...] = (
         credit="OHID Fingertips",
     ),
     Source(
+        "lsoa_la_lookup", "LSOA 2021 to local authority district 2024 lookup", "ONS", "lookups/lookup_lsoa21_ltla24.csv",
+        "2024", OGL, "area_lenses.read_lsoas", shipped=GEOGRAPHR, credit="ONS lookups"),
+    Source(
+        "lsoa_sicbl_lookup", "LSOA 2021 to Sub-ICB location 2024 lookup", "ONS", "lookups/lookup_lsoa21_sicbl24.csv",
+        "2024", OGL, "area_lenses.read_lsoas", shipped=GEOGRAPHR, credit="ONS lookups"),
+    Source(
+        "sicbl_icb_lookup", "Sub-ICB location to ICB lookup", "ONS", "lookups/lookup_sicbl24_icb24.csv", "2024", OGL,
+        "area_lenses.read_sicbl_icb", shipped=GEOGRAPHR, credit="ONS lookups"),
+    Source(
+        "imd2025_la", "English Indices of Deprivation 2025, File 10: local authority district summaries (lower "
+        "tier), v2 corrected November 2025", "Ministry of Housing, Communities and Local Government",
+        "area_deprivation/imd2025-ltla24-summaries.csv", "IMD 2025", OGL, "area_lenses.deprivation_stats",
+        caveat="Rank 1 is the most deprived of 296 authorities. Scores are relative: they rank places within one "
+               "edition and are not a measure of absolute change between editions.",
+        shipped="A CSV conversion (humaniverse/IMD, data/imd2025_england_ltla24.rda) of MHCLG's XLSX "
+                "https://assets.publishing.service.gov.uk/media/6917412ebc34c86ce4e6e7fc/File_10_-_IoD2025_Local_"
+                "Authority_District_Summaries__lower-tier__v2.xlsx, whose sheets and headers no reader accepts yet.",
+        credit="MHCLG English Indices of Deprivation",
+    ),
+    Source(
+        "imd2025_icb", "English Indices of Deprivation 2025, File 13: Integrated Care Board summaries",
+        "Ministry of Housing, Communities and Local Government", "area_deprivation/imd2025-icb24-summaries.csv",
+        "IMD 2025", OGL, "area_lenses.deprivation_stats", caveat="Rank 1 is the most deprived of 42 ICBs.",
+        shipped="A CSV conversion (humaniverse/IMD, data/imd2025_england_icb24.rda) of MHCLG's File 13 XLSX, "
+                "whose sheets and headers no reader accepts yet.",
+        credit="MHCLG English Indices of Deprivation",
+    ),
+    Source(
+        "imd2025_lsoa", "English Indices of Deprivation 2025, File 7: LSOA ranks, scores and deciles",
+        "Ministry of Housing, Communities and Local Government", "area_deprivation/imd2025-lsoa21.csv", "IMD 2025",
+        OGL, "area_lenses.deprivation_stats",
+        caveat="Used to build IMD 2025 summaries for areas MHCLG does not summarise (Sub-ICB locations, NHS "
+               "regions, counties, Marmot Places): the mean of LSOA scores weighted by Census 2021 usual "
+               "residents, as File 10 weights by population.",
+        shipped="A subset (no population denominators) converted by humaniverse/IMD (data/imd2025_england_lsoa21.rda) "
+                "from https://assets.publishing.service.gov.uk/media/68ff5daabcb10f6bf9bef911/File_7_IoD2025_All_"
+                "Ranks_Scores_Deciles_Population_Denominators.csv, whose column names differ.",
+        credit="MHCLG English Indices of Deprivation",
+    ),
+    Source(
+        "imd2019_la23", "English Indices of Deprivation 2019, on the local authority districts of 2023",
+        "MHCLG (re-aggregated to current authorities by humaniverse/IMD)", "area_deprivation/imd2019-ltla23-summary.csv",
+        "IMD 2019", OGL, "area_lenses.deprivation_stats",
+        caveat="Population-weighted from IMD 2019 LSOA data onto the 296 authorities of 2023/2024 (not an official "
+               "table); for authorities unchanged since 2019 the scores equal MHCLG's File 10 to within 0.001. "
+               "Ranks among the 296 are computed here.",
+        shipped="Aggregated by the humaniverse/IMD repository (data/imd2019_england_ltla23.rda); MHCLG publishes "
+                "IMD 2019 only on the 317 authorities of 2019.",
+        credit="MHCLG English Indices of Deprivation",
+    ),
+    Source(
+        "ethnicity_la", "Ethnic group (TS021), Census 2021, local authorities of 2024", "Office for National Statistics",
+        "population_ethnicity/ethnicity21-ltla24-derived.csv", "Census 2021", OGL, "area_lenses.ethnicity_stats",
+        caveat="Usual residents of the area on census day (21 March 2021), not patients on practice lists. All 19 "
+               "categories; counts carry ONS disclosure-control noise (record swapping, cell key perturbation).",
+        shipped="Derived by this project's data folder from humaniverse/demographr (ONS bulletin figure download "
+                "https://www.ons.gov.uk/visualisations/dvc2203/map/datadownload.xlsx), 2021 districts summed into "
+                "the four authorities created in 2023.",
+        credit="ONS ethnic group (TS021)",
+    ),
+    Source(
+        "ethnicity_lsoa", "Ethnic group (TS021), Census 2021, LSOAs (five high-level groups)",
+        "Office for National Statistics", "population_ethnicity/ethnicity21-lsoa21.csv", "Census 2021", OGL,
+        "area_lenses.read_lsoas",
+        caveat="Usual residents, five high-level groups only. Also the population weight for IMD 2025 summaries "
+               "built from LSOAs. Sums of LSOAs differ from authority figures by a few people (disclosure control).",
+        shipped="From humaniverse/demographr (data/ethnicity21_lsoa21.rda), originally the Nomis bulk file "
+                "https://www.nomisweb.co.uk/output/census/2021/census2021-ts021.zip, whose layout differs.",
+        credit="ONS ethnic group (TS021)",
+    ),
+    Source(
         "marmot_places", "Marmot Places (compiled by this project)", "Equity Atlas, from public sources named on each row",
         "marmot_places.csv", "see file", "Open Government Licence v3.0 compatible; facts with sources",
         "marmot.read_marmot_places", root=REFERENCE,
@@ -252,8 +340,8 @@ def recorded_vintage(manifest: dict, source_id: str) -> str:
 
 
 def credits(manifest: dict) -> list[str]:
-    """Short credits for what the data was built from, in catalogue order, each with its edition when the
-    credit covers one edition only (the footer and the briefing's source list)."""
+    """Short credits for what the data was built from, in the order read, each with its editions when the
+    credit covers a few (the footer and the briefing's source list); a series of many years is credited bare."""
     by_credit: dict[str, list[str]] = {}
     for item in manifest.get("inputs", []):
         entry = BY_ID.get(item.get("id", ""))
@@ -262,7 +350,13 @@ def credits(manifest: dict) -> list[str]:
         editions = by_credit.setdefault(entry.credit, [])
         if item.get("vintage") not in editions:
             editions.append(item.get("vintage"))
-    return [f"{credit}, {editions[0]}" if len(editions) == 1 else credit for credit, editions in by_credit.items()]
+    return [f"{credit}, {_and(editions)}" if all(editions) and len(editions) <= 3 else credit
+            for credit, editions in by_credit.items()]
+
+
+def _and(items: list[str]) -> str:
+    """'IMD 2019 and IMD 2025': a credit covering two editions names both (IMD 2019 beside IMD 2025)."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def downloads() -> list[tuple[Source, Download]]:

@@ -12,13 +12,14 @@ from pathlib import Path
 import pandas as pd
 from dash import dcc, html
 
-from dashboard import config
+from dashboard import area_metrics, config
 from dashboard.data import sources
 from dashboard.data.payments import YEAR_AVERAGE
-from dashboard.data.query import CONTRACTS, DISPENSING, RURALITY, load_atlas
+from dashboard.data.query import load_atlas
+from dashboard.dimensions import FILTERS, LEVEL
 from dashboard.metrics import DENOMINATORS, MAP_DEFAULT, REGISTRY
 from dashboard.pages import route
-from dashboard.state import BANDS, FIFTHS, LEVELS, SIZE_KEYS
+from dashboard.state import BANDS, FIFTHS, LEVELS
 
 TITLE = "Methods and sources · Equity Atlas"
 SECTIONS = [
@@ -50,7 +51,7 @@ def about_content(atlas, coverage: list[dict] | None = None) -> html.Div:
                "app itself uses.", className="lede"),
         html.Nav(**{"aria-label": "On this page"}, children=html.Ul(
             [html.Li(html.A(title, href=f"#{anchor}")) for anchor, title in SECTIONS])),
-        section("measures", measures_table()),
+        section("measures", [measures_table(), area_measures_table(atlas)]),
         section("deprivation", deprivation_section(atlas, latest)),
         section("comparisons", methods_section()),
         section("areas", areas_section(atlas, latest)),
@@ -123,6 +124,32 @@ def measures_table() -> html.Div:
     ])
 
 
+def area_measures_table(atlas) -> html.Div:
+    """The area statistics (area_metrics.AREA_MEASURES), generated like the practice measures above, so the
+    list here is the list the profiles, compare and downloads read."""
+    from dashboard.dimensions import LEVEL
+
+    rows = [[m.label, m.edition_text(atlas.manifest), m.unit, ", ".join(LEVEL[lv].plural for lv in m.levels),
+             m.description, m.caveat or "—", html.Code(f"{m.id} ({m.edition})")]
+            for m in area_metrics.AREA_MEASURES]
+    return html.Div([
+        html.P("Area statistics describe the place itself (everyone living there), not its practices' patients, "
+               "and cannot be recomputed for a filtered group of practices. They are shown on area pages, on "
+               "compare and in each area's download pack. IMD 2019 and IMD 2025 are separate editions, each ranked "
+               "on its own (1 = most deprived)."),
+        html.P("IMD 2025 is as MHCLG published it for local authorities (File 10) and ICBs (File 13). For Sub-ICB "
+               "locations, NHS regions, counties, Marmot Places and England it is the mean of the LSOA scores "
+               "(File 7) weighted by population, as MHCLG builds File 10; Census 2021 usual residents stand in for "
+               "MHCLG's population denominators, and reproduce File 10's authority scores to within 0.35. IMD 2019 "
+               "is on current authorities (re-aggregated by humaniverse/IMD) and, above them, the residents-weighted "
+               "mean of whole authorities; it is not available for Sub-ICB locations. Census 2021 ethnic groups: "
+               "19 groups by authority (and areas built from authorities); the five high-level groups for ICBs, "
+               "Sub-ICB locations and regions, summed from LSOAs."),
+        table(f"{len(rows)} area statistics", ["Statistic", "Edition", "Unit", "Where", "What it means", "Caveat",
+                                               "ID (edition)"], rows, table_id="about-area-measures"),
+    ])
+
+
 def deprivation_section(atlas, latest: pd.DataFrame) -> list:
     edition_text = f"{edition_shares(latest)} in {atlas.latest_year}; {edition_shares(atlas.practices)} over all years"
     return [
@@ -170,6 +197,13 @@ def areas_section(atlas, latest: pd.DataFrame) -> list:
                     f"{sources.recorded_vintage(atlas.manifest, 'icb_boundaries')} boundaries) by a point-in-polygon spatial join. A point just outside a generalised coastline goes to the "
                     "nearest polygon; the few practices outside every ICB outline take the ICB of their local "
                     "authority."),
+            html.Li(f"Sub-ICB locations (ONS {sources.recorded_vintage(atlas.manifest, 'sicbl_boundaries')} "
+                    "boundaries: the former CCG areas ICBs report by) by the same point-in-polygon join; each lies "
+                    "in one ICB (ONS lookup)."),
+            html.Li("Primary care networks (PCNs) are groups of practices, not places: the payments files list "
+                    "each practice's PCN from 2019-20, and that list is the PCN filter and the PCN columns of "
+                    "downloads. There are no official PCN boundaries, so the Atlas draws none and does not map "
+                    "PCNs."),
             html.Li("NHS regions are unions of ICBs (each ICB in the region where the publisher places most of "
                     "its practices), so every level nests."),
             html.Li(["Marmot Places are unions of their member local authorities, compiled by this project "
@@ -286,10 +320,25 @@ def located_phrase(coverage: list[dict], year: str) -> str:
     return (text + f" ({span})." if text else f" Share of patients at approximately located practices: {span}.")
 
 
+def filter_key_row(atlas, flt) -> list:
+    """A filter's URL key, from its declaration (dimensions.FILTERS): a new filter documents itself."""
+    if flt.kind == "area":
+        codes = atlas.areas_at(flt.level)["code"].head(2).tolist()
+        allowed, example = f"comma-separated {LEVEL[flt.level].name} codes, e.g. {', '.join(codes)}", codes[0]
+    elif flt.kind == "marmot":
+        slugs = atlas.marmot_places.loc[atlas.marmot_places["mapped"], "slug"].tolist()
+        allowed, example = "comma-separated slugs: " + ", ".join(slugs), slugs[0] if slugs else "coventry"
+    elif flt.kind == "code":
+        codes = atlas.practices[flt.column].dropna().astype(str)
+        allowed, example = f"comma-separated codes as published ({codes.nunique():,} in all)", codes.iloc[-1]
+    else:
+        allowed = ", ".join(f"{value} ({label})" if str(value) != label else label for value, label in flt.choices)
+        example = flt.choices[0][0]
+    return [html.Code(flt.key), f"Filter: {flt.label}. {flt.description}", allowed,
+            html.Code(f"{flt.key}={example}"), "all"]
+
+
 def url_keys_section(atlas) -> list:
-    region = atlas.areas_at("region")
-    marmot = atlas.marmot_places.loc[atlas.marmot_places["mapped"], "slug"].tolist()
-    sizes = ", ".join(f"{key} ({label})" for key, label in SIZE_KEYS.items())
     metric_ids = [html.Code(m) for m in REGISTRY]
     metric_list = []
     for index, code in enumerate(metric_ids):
@@ -297,38 +346,22 @@ def url_keys_section(atlas) -> list:
     rows = [
         [html.Code("year"), "Financial year shown", f"{atlas.years[0]} to {atlas.years[-1]}",
          html.Code(f"year={atlas.latest_year}"), f"latest ({atlas.latest_year})"],
-        [html.Code("level"), "Map level", ", ".join(f"{k} ({v})" for k, v in
-                                                    zip(LEVELS, ("local authority", "ICB", "NHS region"),
-                                                        strict=True)),
+        [html.Code("level"), "Map level", ", ".join(f"{level} ({LEVEL[level].name})" for level in LEVELS),
          html.Code("level=icb"), "la"],
         [html.Code("area"), "Area selected on the map (narrows cards, charts and table)",
          "an ONS/NHS code such as E08000026 (local authority), E54000030 (ICB) or E40000007 (NHS region), or "
          "marmot:<slug>", html.Code("area=E08000026"), "none (all of England)"],
         [html.Code("metric"), "Measure on the map", html.Span(metric_list), html.Code(f"metric={MAP_DEFAULT}"),
          MAP_DEFAULT],
-        [html.Code("region"), "Filter: NHS regions", "comma-separated region codes, e.g. "
-         + ", ".join(region["code"].head(2)), html.Code("region=E40000003"), "all"],
-        [html.Code("icb"), "Filter: Integrated Care Boards", "comma-separated ICB codes (E54…)",
-         html.Code("icb=E54000030"), "all"],
-        [html.Code("la"), "Filter: local authorities", "comma-separated local authority codes (E06…, E07…, "
-         "E08…, E09…)", html.Code("la=E08000026,E08000025"), "all"],
-        [html.Code("marmot"), "Filter: Marmot Places", "comma-separated slugs: " + ", ".join(marmot),
-         html.Code(f"marmot={marmot[0]}" if marmot else "marmot=coventry"), "all"],
-        [html.Code("rurality"), "Filter: rurality", ", ".join(RURALITY), html.Code("rurality=Rural"), "all"],
-        [html.Code("dispensing"), "Filter: dispensing status", ", ".join(DISPENSING),
-         html.Code("dispensing=Yes"), "all"],
-        [html.Code("contract"), "Filter: contract type", ", ".join(CONTRACTS), html.Code("contract=GMS,PMS"),
-         "all"],
-        [html.Code("quintile"), "Filter: national deprivation fifth (1 = most deprived); always England-wide "
-         "fifths of patients, whatever `fifths` says", "1, 2, 3, 4, 5", html.Code("quintile=1,2"), "all"],
-        [html.Code("size"), "Filter: practice size band (registered patients)", sizes,
-         html.Code("size=lt5k,5-10k"), "all"],
+        *[filter_key_row(atlas, flt) for flt in FILTERS],
         [html.Code("band"), "Deprivation bands in the charts", ", ".join(BANDS), html.Code("band=decile"),
          "quintile"],
         [html.Code("fifths"), "How the charts' and gap sentence's England-wide bands are formed: equal numbers "
          "of registered patients, or of practices (as the Health Equity Evidence Centre's analyses); also "
          "read by /area/<code> for the area's own fifths", ", ".join(FIFTHS), html.Code("fifths=practices"),
          "patients"],
+        [html.Code("imd"), "Compare page: the deprivation edition of the area statistics",
+         ", ".join(area_metrics.IMD_EDITIONS), html.Code("/compare?areas=E09000028,E09000022&imd=2019"), "2025"],
     ]
     example = f"/?year={atlas.latest_year}&level=icb&metric=payments_per_weighted_patient_excl_prescribing" \
               "&dispensing=Yes&quintile=1,2"

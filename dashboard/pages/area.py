@@ -9,12 +9,14 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import boundary, inequality
+from dashboard import area_metrics, boundary, inequality
 from dashboard.cache import bytes_cache
 from dashboard.components.headline import patients_basis_note
 from dashboard.components.search import search_form
+from dashboard.components.spine import spine_section
 from dashboard.data import profiles, sources
 from dashboard.data.query import load_atlas
+from dashboard.dimensions import GEO_LEVELS, LEVEL, MAP_LEVELS
 from dashboard.exports import KINDS, download_path
 from dashboard.figures import deprivation as deprivation_figures
 from dashboard.figures import profile as profile_figures
@@ -22,8 +24,7 @@ from dashboard.metrics import REGISTRY, denominator_definition, format_value
 from dashboard.pages import route
 from dashboard.state import shorten
 
-GEO_FILE = {"la": "/geo/la.geojson", "utla": "/geo/utla.geojson", "icb": "/geo/icb.geojson",
-            "region": "/geo/region.geojson", "marmot": "/geo/marmot.geojson"}
+GEO_FILE = {level: f"/geo/{level}.geojson" for level in GEO_LEVELS}
 HEADLINE = [
     ("practices", "Practices"), ("registered_patients", "Registered patients"),
     ("payments_per_registered_patient", None), ("payments_per_weighted_patient", None),
@@ -97,7 +98,7 @@ def layout(search: str = "", code: str = "", **_params):
                      className="button" if name == "briefing" else "button button-secondary")
               for name, kind in KINDS.items()],
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
-            dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in ("la", "icb", "region")
+            dcc.Link("Open on the map", href=f"/?area={code}" if atlas.area(code)["level"] in MAP_LEVELS
                      else "/", className="button-link"),
         ]),
         html.Div(id="area-body", children=area_body(atlas, code, year, fifths)),
@@ -126,14 +127,17 @@ def cached_body(atlas, code: str, year: str, fifths: str = "patients") -> list:
     slopes = inequality_stats(practices, data["name"])
     return [
         html.P(f"{data['level_name'].capitalize()}, {year}. "
-               + (f"Ranked {rank[0]} of {rank[1]} {plural(data['level_name'])} by payments per weighted patient "
+               + (f"Ranked {rank[0]} of {rank[1]} {LEVEL[data['level']].plural} by payments per weighted patient "
                   "(1 = highest)." if rank else ""), className="lede"),
         *patients_basis_note(atlas, year),
         html.Section(**{"aria-labelledby": "area-headline-title"}, children=[
             html.H2("Headline figures", id="area-headline-title"),
             headline_table(data),
-            official_table(data, sources.recorded_vintage(atlas.manifest, "la_imd")),
+            official_table(data, sources.recorded_vintage(atlas.manifest, "la_imd"), imd=False),
         ]),
+        spine_section(atlas, code, year, practices),  # against England, Fingertips-style (components/spine.py)
+        deprivation_section(atlas, code, data["name"]),
+        ethnicity_section(atlas, code, data["name"]),
         html.Section(className="area-map", **{"aria-labelledby": "area-map-title"}, children=[
             html.H2("Where its practices are", id="area-map-title"),
             dcc.Graph(id="area-map", figure=(fig := area_figure(atlas, code, area, bounds, practices, data["name"])),
@@ -180,11 +184,6 @@ def area_figure(atlas, code, area, bounds, practices, name):
     return profile_figures.area_map(code, GEO_FILE[area["level"]], bounds, practices, name)
 
 
-def plural(noun: str) -> str:
-    return {"local authority": "local authorities", "county or unitary authority": "counties and unitary "
-            "authorities"}.get(noun, noun + "s")
-
-
 def chart(chart_id: str, title: str, figure) -> html.Div:
     alt = figure.layout.meta.get("alt", "") if isinstance(figure.layout.meta, dict) else ""
     return html.Div(className="chart-block", children=[
@@ -222,12 +221,16 @@ def headline_table(data: dict) -> html.Table:
         html.Thead(html.Tr(header)), html.Tbody(rows)])
 
 
-def official_table(data: dict, edition: str) -> html.Table | None:
+def official_table(data: dict, edition: str, imd: bool = True) -> html.Table | None:
     """Published statistics for the area itself, with their own periods (``edition``: the deprivation
-    edition the data was built from, as its manifest records it)."""
+    edition the data was built from, as its manifest records it).
+
+    ``imd=False`` leaves deprivation to the page's own section (IMD 2025 beside IMD 2019, one aggregation
+    rule per edition), so a page never shows two IMD 2019 scores for one area made two ways.
+    """
     official, england = data["official"], data["england_official"]
     rows = []
-    if official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
+    if imd and official.get("imd_score") is not None and not (isinstance(official["imd_score"], float)
                                                       and math.isnan(official["imd_score"])):
         rank = official.get("imd_rank")
         rank_text = "" if rank is None or pd.isna(rank) else f"; rank {int(rank)} of {int(official['imd_rank_of'])}"
@@ -249,13 +252,91 @@ def official_table(data: dict, edition: str) -> html.Table | None:
                                  html.Td(f"{reference['value']:.1f}" if reference else ""),
                                  html.Td(f"OHID Fingertips, {item['period']}")]))
     if not rows:
-        return html.P("Published life expectancy and IMD figures exist for local authorities only; the figures "
-                      "above are built from the area's practices.", className="control-hint")
+        return html.P("Published life expectancy figures exist for local authorities only; the figures above are "
+                      "built from the area's practices (deprivation of the place itself is below).",
+                      className="control-hint")
     return html.Table(className="data-table", id="area-official", children=[
         html.Caption("Published statistics for the area"),
         html.Thead(html.Tr([html.Th("Measure", scope="col"), html.Th(data["name"], scope="col"),
                             html.Th("England", scope="col"), html.Th("Source and period", scope="col")])),
         html.Tbody(rows)])
+
+
+def deprivation_section(atlas, code: str, name: str) -> html.Section | None:
+    """IMD 2025 beside IMD 2019 for the place itself, each ranked only within its own edition.
+
+    Practice-level deprivation above (the practices' patients, OHID, IMD 2019 and earlier) is a different
+    measure from this one (everyone living in the area), so the two are kept apart and both say which.
+    """
+    table = profiles.lens_table(atlas, code, ("deprivation", "deprivation change"))
+    if table.empty:
+        return None
+    editions = [e for e in ("2025", "2019") if (table["edition"] == e).any()]
+    heads = {e: table.loc[table["edition"] == e, "edition_text"].iloc[0] for e in editions}
+    by_key = {(r.measure, r.edition): r for r in table.itertuples()}
+    rows = []
+    for measure in [m for m in dict.fromkeys(table["measure"]) if (m, "2019-2025") not in by_key or m == "imd_score"]:
+        if not any((measure, e) in by_key for e in editions):
+            continue
+        first = next(by_key[(measure, e)] for e in editions if (measure, e) in by_key)
+        cells = [html.Th(first.label, scope="row")]
+        for edition in editions:
+            row = by_key.get((measure, edition))
+            cells.append(html.Td("" if row is None else row.shown + (f"; {row.rank_text}" if row.rank_text else "")))
+        cells.append(html.Td(" / ".join(by_key[(measure, e)].england_shown for e in editions
+                                        if (measure, e) in by_key and by_key[(measure, e)].england_shown)))
+        rows.append(html.Tr(cells))
+    change = [f"{r.label}: {r.shown}" for r in table.itertuples() if r.edition == "2019-2025"]
+    methods = sorted(set(table["method"]))
+    return html.Section(className="area-lens", **{"aria-labelledby": "area-deprivation-title"}, children=[
+        html.H2(f"Deprivation of the area: {' and '.join(heads.values())}", id="area-deprivation-title"),
+        html.P(f"English Indices of Deprivation for everyone living in {name}, not for its practices' patients "
+               "(the practice figures above use OHID's practice scores, IMD 2019 and earlier). Rank 1 is the most "
+               "deprived; each edition is ranked on its own, never the two together.", className="control-hint"),
+        html.Table(className="data-table", id="area-deprivation", children=[
+            html.Caption(f"{name}: deprivation by edition"),
+            html.Thead(html.Tr([html.Th("Measure", scope="col"), *[html.Th(heads[e], scope="col") for e in editions],
+                                html.Th("England", scope="col")])),
+            html.Tbody(rows)]),
+        html.P(f"Change from {heads.get('2019', 'IMD 2019')} to {heads.get('2025', 'IMD 2025')}: " + "; ".join(change)
+               + ". " + area_metrics.IMD_NOT_OVER_TIME, id="area-deprivation-change") if change else None,
+        None if "2019" in editions else html.P(
+            "IMD 2019 is not shown for this area: the 2019 small-area data held here have ranks but no scores, so "
+            "IMD 2019 exists only for local authorities and areas built from whole authorities.",
+            className="control-hint"),
+        html.P("How: " + "; ".join(methods) + ". Source: Ministry of Housing, Communities and Local Government, "
+               "English Indices of Deprivation (Open Government Licence v3.0).", className="control-hint"),
+    ])
+
+
+def ethnicity_section(atlas, code: str, name: str) -> html.Section | None:
+    """Who lives in the area (Census 2021), beside its deprivation and funding, with its limits said where
+    the numbers are: residents, not practice lists; no practice-level ethnicity; disclosure-control noise."""
+    table = profiles.lens_table(atlas, code, ("ethnicity", "ethnicity detail"))
+    shares = table[table["unit"] == "%"]
+    if shares.empty:
+        return None
+    residents = table.loc[table["measure"] == "residents", "shown"]
+    edition = table["edition_text"].iloc[0]
+    rows = [html.Tr([html.Th(r.label.removesuffix(": share of residents"), scope="row",
+                             className="detail" if r.group == "ethnicity detail" else None),
+                     html.Td(r.shown), html.Td(r.england_shown)]) for r in shares.itertuples()]
+    detail = (shares["group"] == "ethnicity detail").any()
+    return html.Section(className="area-lens", **{"aria-labelledby": "area-ethnicity-title"}, children=[
+        html.H2(f"Who lives here: ethnic group ({edition})", id="area-ethnicity-title"),
+        html.P(f"{residents.iloc[0]} usual residents. " if len(residents) else "", className="lede"),
+        html.P(area_metrics.RESIDENTS_NOT_PATIENTS, className="notice", id="area-ethnicity-limits"),
+        html.Table(className="data-table", id="area-ethnicity", children=[
+            html.Caption(f"{name}: share of usual residents by ethnic group, {edition}"),
+            html.Thead(html.Tr([html.Th("Ethnic group", scope="col"), html.Th(name, scope="col"),
+                                html.Th("England", scope="col")])),
+            html.Tbody(rows)]),
+        html.P(("The 19 detailed groups are published by local authority; " if detail else
+                "Only the five high-level groups are published for small areas, so this area (built from them) has "
+                "no detailed groups; ") + "; ".join(sorted(set(shares["method"]))) + ". Source: Office for National "
+               "Statistics, Census 2021, table TS021 Ethnic group (Open Government Licence v3.0).",
+               className="control-hint"),
+    ])
 
 
 def inequality_stats(practices, area_name: str) -> html.Div:
@@ -301,7 +382,10 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
     table = practice_table(atlas, practices)
     columns = [{"field": "practice_code", "headerName": "Code"}, {"field": "practice_name", "headerName": "Practice", "flex": 2, "minWidth": 220,
                                                                  "cellRenderer": "PracticeLink"},  # its page
-               {"field": "postcode", "headerName": "Postcode"}, {"field": "dispensing", "headerName": "Dispensing"},
+               {"field": "postcode", "headerName": "Postcode"},
+               # the publisher's PCN list (from 2019-20): PCNs are groups of practices with no official boundary
+               {"field": "pcn_name", "headerName": "Primary care network", "minWidth": 180},
+               {"field": "dispensing", "headerName": "Dispensing"},
                {"field": "registered_patients", "headerName": "Registered patients", "type": "numericColumn",
                 "valueFormatter": {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}},
                {"field": "payments_per_weighted_patient", "headerName": "£ per weighted patient",

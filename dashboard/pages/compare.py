@@ -1,4 +1,8 @@
-"""/compare?areas=A,B,C: two to four places side by side on the same measures, shareable as a link."""
+"""/compare?areas=A,B,C&imd=2025: two to four places side by side on the same measures, shareable as a link.
+
+`imd` chooses the deprivation edition (2019 or 2025) of the area statistics: one edition at a time, so
+no ranking on the page mixes them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import boundary, inequality
+from dashboard import area_metrics, boundary, inequality
 from dashboard.data import profiles
 from dashboard.data.query import load_atlas
 from dashboard.figures import palette
@@ -16,6 +20,14 @@ from dashboard.pages import route
 from dashboard.state import shorten
 
 MAX_AREAS = 4
+IMD_DEFAULT = "2025"
+
+
+def parse_edition(search: str) -> tuple[str, list[str]]:
+    raw = (parse_qs((search or "").lstrip("?")).get("imd") or [""])[-1]
+    if not raw or raw in area_metrics.IMD_EDITIONS:
+        return raw or IMD_DEFAULT, []
+    return IMD_DEFAULT, [f"There is no IMD edition “{shorten(raw)}”; showing IMD {IMD_DEFAULT}."]
 
 
 def parse_areas(search: str, atlas) -> tuple[list[str], list[str]]:
@@ -41,6 +53,8 @@ def area_options(atlas) -> list[dict]:
 def layout(search: str = "", **_params):
     atlas = load_atlas()
     codes, notices = parse_areas(search, atlas)
+    edition, problems = parse_edition(search)
+    notices += problems
     return html.Div(className="compare-page", children=[
         dcc.Location(id="compare-url", refresh="callback-nav"),
         html.H1("Compare areas"),
@@ -51,11 +65,63 @@ def layout(search: str = "", **_params):
             dcc.Dropdown(id="compare-areas", options=area_options(atlas), value=codes, multi=True,
                          placeholder="Choose areas, e.g. Coventry and Luton"),
         ]),
-        html.Div(id="compare-body", children=compare_body(atlas, codes)),
+        html.Fieldset(className="control", children=[
+            html.Legend("Deprivation edition (area statistics)", className="control-label"),
+            dcc.RadioItems(id="compare-imd", value=edition, className="radio", inputClassName="radio-input",
+                           labelClassName="radio-label", inline=True,
+                           options=[{"label": f"IMD {e}", "value": e} for e in reversed(area_metrics.IMD_EDITIONS)]),
+        ]),
+        html.Div(id="compare-body", children=compare_body(atlas, codes, edition)),
     ])
 
 
-def compare_body(atlas, codes: list[str]) -> list:
+def compare_query(codes: list[str], edition: str) -> str:
+    pairs = ([f"areas={','.join(codes)}"] if codes else []) + ([f"imd={edition}"] if edition != IMD_DEFAULT else [])
+    return "?" + "&".join(pairs) if pairs else ""
+
+
+def lens_comparison(atlas, codes: list[str], names: list[str], edition: str) -> list:
+    """Deprivation (one edition) and who lives there (Census 2021) for each area, beside England."""
+    tables = [profiles.lens_table(atlas, code, ("deprivation", "ethnicity"), (edition, area_metrics.CENSUS))
+              for code in codes]
+    england = profiles.lens_table(atlas, "E92000001", ("deprivation", "ethnicity"), (edition, area_metrics.CENSUS))
+    keys = [m.key for m in area_metrics.AREA_MEASURES if m.group in ("deprivation", "ethnicity")
+            and m.edition in (edition, area_metrics.CENSUS) and any(
+                ((t["measure"] == m.id) & (t["edition"] == m.edition)).any() for t in tables)]
+    blocks = []
+    for group in ("deprivation", "ethnicity"):
+        rows = []
+        for key in keys:
+            measure = area_metrics.AREA_MEASURE[key]
+            if measure.group != group:
+                continue
+            cells = [html.Th(measure.label, scope="row")]
+            for table in tables:
+                hit = table[(table["measure"] == key[0]) & (table["edition"] == key[1])]
+                cells.append(html.Td("n/a" if hit.empty else hit["shown"].iloc[0] + (
+                    f"; {hit['rank_text'].iloc[0]}" if hit["rank_text"].iloc[0] else "")))
+            hit = england[(england["measure"] == key[0]) & (england["edition"] == key[1])]
+            cells.append(html.Td("" if hit.empty else hit["shown"].iloc[0]))
+            rows.append(html.Tr(cells))
+        if not rows:
+            continue
+        edition_text = area_metrics.AREA_MEASURE[next(k for k in keys if area_metrics.AREA_MEASURE[k].group == group)
+                                                 ].edition_text(atlas.manifest)
+        heading = (f"Deprivation of each area ({edition_text})" if group == "deprivation"
+                   else f"Who lives there: ethnic group ({edition_text})")
+        note = ("Rank 1 is the most deprived; areas are ranked among areas of the same kind, within this edition "
+                "only. English Indices of Deprivation, MHCLG." if group == "deprivation" else
+                area_metrics.RESIDENTS_NOT_PATIENTS + " ONS Census 2021, TS021.")
+        blocks += [html.H2(heading), html.P(note, className="control-hint"),
+                   html.Table(className="data-table", id=f"compare-{group}", children=[
+                       html.Caption(heading),
+                       html.Thead(html.Tr([html.Th("Measure", scope="col"),
+                                           *[html.Th(n, scope="col") for n in names], html.Th("England", scope="col")])),
+                       html.Tbody(rows)])]
+    return blocks
+
+
+def compare_body(atlas, codes: list[str], edition: str = IMD_DEFAULT) -> list:
     if len(codes) < 2:
         return [html.P("Choose at least two areas to compare them side by side.", className="lede")]
     year = atlas.latest_year
@@ -78,6 +144,7 @@ def compare_body(atlas, codes: list[str]) -> list:
             html.Caption(f"{year}"), html.Thead(html.Tr(header)), html.Tbody(rows)]),
         html.P(denominator_definition("payments_per_weighted_patient"), className="control-hint",
                id="compare-definition"),
+        *lens_comparison(atlas, codes, [d["name"] for d in data], edition),
         html.H2("Every year"),
         html.P(trend_fig.layout.meta["alt"], className="chart-alt"),
         html.P(denominator_definition("payments_per_weighted_patient"), className="control-hint"),
@@ -86,7 +153,7 @@ def compare_body(atlas, codes: list[str]) -> list:
         html.P("Fifths of each area's own patients, by the deprivation of their practice, as on each area's "
                "page.", className="control-hint"),
         html.Ul(gaps),
-        html.P(dcc.Link("Share this comparison: copy the address bar", href=f"/compare?areas={','.join(codes)}")),
+        html.P(dcc.Link("Share this comparison: copy the address bar", href=f"/compare{compare_query(codes, edition)}")),
     ]
 
 
@@ -111,13 +178,15 @@ def trend_comparison(names: list[str], trends: list[pd.DataFrame]):
     return fig
 
 
-@boundary.accepts({"compare-areas.value": boundary.area_codes(max_items=100), "compare-url.search": boundary.query})
+@boundary.accepts({"compare-areas.value": boundary.area_codes(max_items=100), "compare-url.search": boundary.query,
+                   "compare-imd.value": boundary.one_of(area_metrics.IMD_EDITIONS)})
 @callback(Output("compare-body", "children"), Output("compare-url", "search"), Input("compare-areas", "value"),
-          State("compare-url", "search"), prevent_initial_call=True)
-def choose(codes, search):
+          Input("compare-imd", "value"), State("compare-url", "search"), prevent_initial_call=True)
+def choose(codes, edition, search):
     atlas = load_atlas()
     codes = [c for c in (codes or []) if atlas.area(c) is not None][:MAX_AREAS]
-    query = f"?areas={','.join(codes)}" if codes else ""
+    edition = edition if edition in area_metrics.IMD_EDITIONS else IMD_DEFAULT
+    query = compare_query(codes, edition)
     if query == (search or ""):
         return no_update, no_update
-    return compare_body(atlas, codes), query
+    return compare_body(atlas, codes, edition), query

@@ -35,10 +35,12 @@ def test_columns_table_is_the_schemas():
     """The app's cheap start-up check asks exactly what the build's pandera schemas guarantee."""
     from dashboard.data import schemas
 
-    kind = {"str": "str", "float64": "float", "Int64": "Int64"}
+    # pandas 3 names text columns "str" (pandera: "string[pyarrow]"); both are the "str" kind
+    kind = {"str": "str", "string[pyarrow]": "str", "float64": "float", "Int64": "Int64"}
     declared = {name: {column: kind[str(spec.dtype)] for column, spec in schema.columns.items()}
                 for name, schema in (("practices.parquet", schemas.PRACTICES), ("areas.parquet", schemas.AREAS),
-                                     ("area_indicators.parquet", schemas.AREA_INDICATORS))}
+                                     ("area_indicators.parquet", schemas.AREA_INDICATORS),
+                                     ("area_stats.parquet", schemas.AREA_STATS))}
     assert columns.REQUIRED == declared
 
 
@@ -59,7 +61,7 @@ def test_wrong_dtype_stops_the_app(tmp_path, processed_dir):
                           lambda f: f.assign(total_payments=f["total_payments"].map("{:.2f}".format)))
     result = start(folder)
     assert result.returncode == 2
-    assert "practices.parquet: column 'total_payments' has type object, expected float" in result.stderr
+    assert "practices.parquet: column 'total_payments' has type str, expected float" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -71,7 +73,7 @@ DAMAGE = {
     "area deprivation missing": ("areas.parquet", lambda f: f.drop(columns=["imd_score"]),
                                  "areas.parquet: column 'imd_score' is missing"),
     "indicator values as text": ("area_indicators.parquet", lambda f: f.assign(value=f["value"].astype(str)),
-                                 "area_indicators.parquet: column 'value' has type object, expected float"),
+                                 "area_indicators.parquet: column 'value' has type str, expected float"),
 }
 
 

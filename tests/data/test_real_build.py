@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -69,6 +70,7 @@ def test_areas_and_boundaries(real_build):
     assert (areas["level"] == "la").sum() == 296
     assert (areas["level"] == "icb").sum() == 42
     assert (areas["level"] == "region").sum() == 7
+    assert (areas["level"] == "sicbl").sum() == 106
     la_geo = real_build.folder / "geo" / "la.geojson"
     assert la_geo.stat().st_size < 600_000  # "a few hundred KB"
     features = json.loads(la_geo.read_text())["features"]
@@ -83,6 +85,19 @@ def test_shipped_processed_data_matches_a_fresh_build(real_build, processed_dir)
     shipped = Atlas(processed_dir)
     assert shipped.national_summary("2022-23") == real_build.national_summary("2022-23")
     assert shipped.years == real_build.years
+    assert shipped.area_stats.equals(real_build.area_stats)
+
+
+# Bytes the browser fetches per level (raw, gzipped): the ultra-generalised copies used before the switch to
+# ONS BSC boundaries set it (la.geojson 299,551 / 79,172); the finer sources are simplified to stay within it.
+GEO_BUDGET = {"la": (300_000, 80_000), "sicbl": (200_000, 60_000), "icb": (100_000, 30_000),
+              "utla": (200_000, 60_000), "region": (50_000, 15_000), "marmot": (40_000, 12_000)}
+
+
+def test_boundaries_stay_within_the_browser_byte_budget(processed_dir):
+    for level, (raw_limit, gzip_limit) in GEO_BUDGET.items():
+        data = (processed_dir / "geo" / f"{level}.geojson").read_bytes()
+        assert len(data) <= raw_limit and len(gzip.compress(data, 9)) <= gzip_limit, (level, len(data))
 
 
 def test_summary_cli_prints_exact_keys(processed_dir):

@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from fixtures.make_raw import FIXTURE_CHECKS, ICB, LA, PRACTICES, feature_collection, make_raw, make_reference
+from fixtures.make_raw import (FIXTURE_CHECKS, ICB, LA, PRACTICES, SICBL, feature_collection, make_raw,
+                               make_reference)
 from helpers import require_real_data
 
 from dashboard.data import fetch as fetch_module
@@ -98,7 +99,9 @@ def publisher_files() -> dict[str, bytes]:
         "fingertips_practice_imd_93553": practice_imd_api(),
         "fingertips_life_expectancy_ltla_90366": area_indicator_api("90366", "2021 - 23"),
         "fingertips_healthy_life_expectancy_utla_90362": area_indicator_api("90362", "2021 - 23"),
-        "ons_lad24_buc": json.dumps(feature_collection(LA, "LAD24CD", "LAD24NM")).encode(),
+        "ons_lad24_bsc": json.dumps(feature_collection(LA, "LAD24CD", "LAD24NM")).encode(),
+        "ons_icb23_bsc": json.dumps(feature_collection([ICB], "ICB23CD", "ICB23NM")).encode(),
+        "ons_sicbl23_bsc": json.dumps(feature_collection([SICBL], "SICBL23CD", "SICBL23NM")).encode(),
     }
     served = {}
     for source in fetch_module.select_sources(None):

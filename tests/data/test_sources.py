@@ -19,7 +19,8 @@ from dashboard.data import build as build_module
 from dashboard.data import sources
 from dashboard.data.fetch import SOURCES as FETCHED
 
-INGEST_MODULES = ["payments", "practice_measures", "locations", "geography", "area_measures", "marmot", "build"]
+INGEST_MODULES = ["payments", "practice_measures", "locations", "geography", "area_measures", "area_lenses", "marmot",
+                  "build"]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_check_catalogue_names_each_inconsistency():
         sources.Download("ons", "https://example.invalid/lad.geojson", "boundaries/ons-lad24-buc.geojson"),))
     nothing = sources.Source("x", "X", "P", "a/b.csv", "2020", sources.OGL, "r")
     assert sources.check_catalogue((wrong_dest, nothing)) == [
-        "ons: fetch writes boundaries/ons-lad24-buc.geojson but the build reads boundaries/boundaries_ltla24.geojson "
+        "ons: fetch writes boundaries/ons-lad24-buc.geojson but the build reads boundaries/lad24_bsc_uk.geojson "
         "(la_boundaries)",
         "x: neither fetchable nor declared as shipped (say why there is no URL)"]
     assert sources.check_catalogue() == []

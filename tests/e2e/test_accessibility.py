@@ -75,6 +75,13 @@ def practice_ready(page):
     wait_graphs(page, "#practice-chart-payments", "#practice-chart-local")
 
 
+def fairness_ready(page):
+    wait_painted(page, "#fair-map")
+    wait_graphs(page, "#fair-scatter")
+    page.wait_for_function("document.querySelectorAll('#fair-table .ag-row').length > 0", timeout=25_000)
+    page.locator("#fair-dispensing-table").wait_for(timeout=25_000)
+
+
 def heading(name: str):
     return lambda page: page.get_by_role("heading", name=name, exact=True).wait_for(timeout=25_000)
 
@@ -97,6 +104,7 @@ PAGES = {
     "practice": ("/practice/G85013", practice_ready),
     "no-such-practice": ("/practice/NOPE1", heading("No such practice")),
     "search-postcode": ("/search?q=SE5", search_ready),
+    "fairness": ("/fairness?level=icb", fairness_ready),
 }
 
 

@@ -31,7 +31,8 @@ PATHS = ["/", "/about", "/marmot", "/compare", "/search", "/whatif", "/area/E080
          "/practice/G85112", "/practice/nope"]
 # Pages whose component trees give the fuzz its real values.
 PAGES = ["/", "/area/E08000026", "/area/marmot:coventry", "/area/E92000001", "/compare?areas=E08000026,E06000032",
-         "/whatif", "/marmot", "/search?q=coventry", "/about", "/practice/G85013", "/search?q=SE5"]
+         "/whatif", "/marmot", "/search?q=coventry", "/about", "/practice/G85013", "/search?q=SE5",
+         "/fairness?level=la&place=E54000030"]
 
 IN_CI = os.environ.get("CI") == "true"
 settings.register_profile("fuzz-ci", max_examples=200, deadline=None, derandomize=False,

@@ -26,6 +26,43 @@ def test_every_filter_is_a_field_of_a_selection_and_of_the_view():
     assert selection == {f.key for f in dimensions.FILTERS}
 
 
+def test_pcn_filter_selects_by_the_publishers_pcn_and_accepts_only_known_codes(atlas):
+    flt = dimensions.FILTER["pcn"]
+    latest = atlas.year_practices()
+    code = latest["pcn_code"].dropna().astype(str).value_counts().index[0]
+    chosen = atlas.select(Filters(pcn=[code]))
+    assert len(chosen) > 1 and (chosen["pcn_code"].astype(str) == code).all()
+    assert len(chosen) == int((latest["pcn_code"].astype(str) == code).sum())
+    allowed = flt.allowed(atlas)
+    assert allowed(code) and not allowed("NOT-A-PCN") and not allowed("E08000026")
+    assert "no official PCN boundaries" in flt.description
+    assert not any(level.id == "pcn" for level in dimensions.LEVELS)  # a filter, never a drawn area
+    from dashboard.downloads import PRACTICE_COLUMNS, practice_table
+
+    table = practice_table(atlas, chosen)
+    assert (table["pcn_code"] == code).all() and table["pcn_name"].notna().all()
+    assert table["sicbl_name"].notna().all()
+    assert {"pcn_code", "pcn_name", "sicbl_name"} <= {c for c, _ in PRACTICE_COLUMNS}
+    from dashboard.pages.area import practice_grid
+
+    grid = practice_grid(atlas, chosen)
+    assert "pcn_name" in [c["field"] for c in grid.columnDefs] and grid.rowData[0]["pcn_name"]
+
+
+def test_sub_icb_level_selects_the_practices_inside_it(atlas):
+    level = dimensions.LEVEL["sicbl"]
+    assert level.has_geo and level.filter_key == "sicbl"
+    areas = atlas.areas_at("sicbl")
+    assert len(areas) == 106 and areas["name"].str.len().gt(0).all() and areas["icb_code"].notna().all()
+    code = areas["code"].iloc[0]
+    practices = atlas.select(atlas.area_filters(code))
+    assert len(practices) > 0 and (practices["sicbl_code"].astype(str) == code).all()
+    # every practice in an ICB's Sub-ICB locations is that ICB's, bar the few placed near a border
+    icb = areas["icb_code"].iloc[0]
+    in_icb = atlas.select(Filters(sicbl=areas.loc[areas["icb_code"] == icb, "code"].tolist()))
+    assert (in_icb["icb_code"].astype(str) == icb).mean() > 0.97
+
+
 @pytest.mark.parametrize("flt", [f for f in dimensions.FILTERS if f.choices], ids=lambda f: f.key)
 def test_a_choice_in_a_link_selects_exactly_the_practices_that_have_it(atlas, flt):
     value, label = flt.choices[0]
