@@ -131,7 +131,8 @@ FILTERS: tuple[Filter, ...] = (
     Filter("contract", "Contract type", "choice", "contract_type", "GMS, PMS or APMS contract.",
            choices=tuple((v, v) for v in CONTRACTS)),
     Filter("quintile", "National deprivation fifth", "choice", "imd_quintile",
-           "The practice's national fifth of patients by IMD score, recomputed each year (1 = most deprived).",
+           "The practice's national fifth of patients by IMD score, recomputed each year (1 = most deprived); "
+           "always England-wide fifths of patients, whichever way the charts form their fifths.",
            choices=QUINTILES, download_label="Deprivation fifth (1 = most deprived)"),
     Filter("size", "Practice list size", "choice", "size_band", "Registered patients, in bands.",
            choices=SIZE_BANDS, download_label="Practice size (registered patients)", stored_as_label=True),

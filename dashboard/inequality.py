@@ -165,6 +165,30 @@ def deprivation_bands(practices: pd.DataFrame, fifths_of: str = "patients", band
     return banded[column].astype("Float64").astype(float)
 
 
+def bands_of(practices: pd.DataFrame, scope: str = "england", fifths_of: str = "patients", bands: int = 5,
+             national: pd.DataFrame | None = None) -> pd.Series:
+    """Each practice's band as the statements form it: the one rule every chart and sentence bands by.
+
+    scope="england" of patients: the shipped imd_quintile/imd_decile (the data build's own England-wide
+    fifths). scope="england" of practices: formed from `national` (every practice in England, any years; the
+    ranking is year by year), or from the practices given when they are England. scope="area": the practices
+    given, re-ranked among themselves. A chart that banded its bars any other way could disagree with the
+    sentence printed under it; fifth_gap calls this too.
+    """
+    _check_bands(bands)
+    if scope not in ("england", "area"):
+        raise ValueError(f"scope must be 'england' or 'area', not {scope!r}")
+    if scope == "area":
+        return deprivation_bands(practices, fifths_of, bands)
+    if fifths_of == "patients":
+        band = pd.to_numeric(practices["imd_quintile" if bands == 5 else "imd_decile"], errors="coerce")
+        return band.astype("Float64").astype(float)
+    if fifths_of != "practices":
+        raise ValueError(f"fifths_of must be 'patients' or 'practices', not {fifths_of!r}")
+    national = practices if national is None else national
+    return deprivation_bands(national, "practices", bands).reindex(practices.index)
+
+
 def _check_bands(bands: int) -> None:
     if bands not in BAND_NAMES:
         raise ValueError(f"bands must be 5 (fifths) or 10 (tenths), not {bands!r}")
@@ -199,26 +223,41 @@ class _Estimate:
 
 
 def _estimate(practices: pd.DataFrame, metric_id: str) -> _Estimate:
-    """A group's value (through group_sums/compute) and the linearised variance of that ratio of sums.
+    """A group's value (through metrics.row_sums/compute) and the linearised variance of that ratio of sums."""
+    if practices.empty:
+        return _Estimate(NAN, NAN, 0, 0.0)
+    rows, patients = _rows(practices, metric_id)
+    return _estimate_rows(rows, patients, metric_id)
+
+
+def _rows(practices: pd.DataFrame, metric_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each practice's sums that `metric_id` reads (a row per practice) and its registered patients."""
+    reads = list(metrics.REGISTRY[metric_id].reads)
+    parts = metrics.row_sums(practices, {*reads, "registered_patients"})
+    return parts[reads].to_numpy(dtype=float), parts["registered_patients"].to_numpy(dtype=float)
+
+
+def _estimate_rows(rows: np.ndarray, patients: np.ndarray, metric_id: str) -> _Estimate:
+    """_estimate on the group's rows of _rows: the group's sums are their column totals (exactly what
+    group_sums adds up), so a comparison builds England's rows once rather than once per fifth, which keeps a
+    comparison of every practice in England inside an interaction's time budget.
 
     The linearisation is taken from metrics.compute itself (a numerical gradient of the formula with respect
     to the group's sums), so the variance follows whatever formula the registry declares rather than a second
     copy of it. For a ratio A/B it is the textbook n/(n−1)·Σ((a_i − R·b_i)/B)².
     """
     reads = list(metrics.REGISTRY[metric_id].reads)
-    if practices.empty:
+    if not len(rows):
         return _Estimate(NAN, NAN, 0, 0.0)
-    parts = metrics.row_sums(practices)
-    contributing = parts[reads].ne(0).any(axis=1).to_numpy()
+    contributing = (rows != 0).any(axis=1)
     n = int(contributing.sum())
-    patients = float(parts["registered_patients"].to_numpy()[contributing].sum())
-    sums = metrics.group_sums(practices, None, [metric_id])
-    value = float(metrics.compute(metric_id, sums).iloc[0])
+    group_patients = float(patients[contributing].sum())
+    base = rows.sum(axis=0)
+    value = float(metrics.compute(metric_id, pd.DataFrame(base[None, :], columns=reads)).iloc[0])
     if n == 0 or not math.isfinite(value):
-        return _Estimate(NAN, NAN, n, patients)
+        return _Estimate(NAN, NAN, n, group_patients)
     if n < 2:
-        return _Estimate(value, NAN, n, patients)
-    base = sums[reads].iloc[0].to_numpy(dtype=float)
+        return _Estimate(value, NAN, n, group_patients)
     steps = 1e-6 * np.maximum(np.abs(base), 1.0)
     shifted = np.repeat(base[None, :], 2 * len(reads), axis=0)
     for k, step in enumerate(steps):
@@ -226,9 +265,9 @@ def _estimate(practices: pd.DataFrame, metric_id: str) -> _Estimate:
         shifted[2 * k + 1, k] -= step
     values = metrics.compute(metric_id, pd.DataFrame(shifted, columns=reads)).to_numpy(dtype=float)
     gradient = (values[0::2] - values[1::2]) / (2 * steps)
-    z = parts[reads].to_numpy(dtype=float)[contributing] @ gradient
+    z = rows[contributing] @ gradient
     variance = n / (n - 1) * float(np.sum((z - z.mean()) ** 2))
-    return _Estimate(value, variance, n, patients)
+    return _Estimate(value, variance, n, group_patients)
 
 
 def _t_interval(estimate: float, variance: float, df: float, level: float) -> tuple[float, float]:
@@ -284,28 +323,21 @@ def fifth_gap(practices: pd.DataFrame, metric_id: str = metrics.MAP_DEFAULT, sco
               "area_name": area_name, "band_name": single,
               "extra": {"scope": scope, "fifths_of": fifths_of, "bands": bands}}
 
-    if scope == "area":
-        band = deprivation_bands(practices, fifths_of, bands)
-    elif fifths_of == "patients":
-        band = pd.to_numeric(practices["imd_quintile" if bands == 5 else "imd_decile"], errors="coerce")
-        band = band.astype("Float64").astype(float)
-    else:
-        if national is None:
-            if area_name is not None:
-                raise ValueError("England-wide fifths of practices need `national`: every practice in England "
-                                 "that year")
-            national = practices
-        if "year" in practices.columns and len(practices):
-            national = national[national["year"].astype(str) == str(practices["year"].iloc[0])]
-        band = deprivation_bands(national, "practices", bands).reindex(practices.index)
+    if scope == "england" and fifths_of == "practices" and national is None and area_name is not None:
+        raise ValueError("England-wide fifths of practices need `national`: every practice in England that year")
+    if national is not None and "year" in practices.columns and len(practices):
+        national = national[national["year"].astype(str) == str(practices["year"].iloc[0])]
+    band = bands_of(practices, scope, fifths_of, bands, national)
 
     most_label, least_label = f"most deprived {single}", f"least deprived {single}"
-    most = _estimate(practices[band == 1], base)
-    least = _estimate(practices[band == bands], base)
+    rows, patients = _rows(practices, base) if len(practices) else (np.zeros((0, 1)), np.zeros(0))
+    band_values = band.to_numpy(dtype=float)
+    most = _estimate_rows(rows[band_values == 1], patients[band_values == 1], base)
+    least = _estimate_rows(rows[band_values == bands], patients[band_values == bands], base)
     groups = (Group(most_label, most.practices, most.patients, most.value, 1),
               Group(least_label, least.practices, least.patients, least.value, bands))
     n_banded = int(band.notna().sum())
-    if n_banded == 0 or _estimate(practices[band.notna()], base).practices == 0:
+    if n_banded == 0 or not (rows[~np.isnan(band_values)] != 0).any():
         return Comparison(estimate=NAN, low=NAN, high=NAN, certainty="no data",
                           reason=f"no practice has both a deprivation {single} and a value for this measure",
                           groups=groups, practices=0, **common)
@@ -500,6 +532,13 @@ def _name(metric: metrics.Metric) -> str:
     return f"{qualifier} {lower}"
 
 
+def _per(metric: metrics.Metric) -> str:
+    """'per weighted patient', or 'per registered patient (excluding prescribing and dispensing)': a money
+    sentence names the variant of the measure, since the explorer states one for whichever measure is chosen."""
+    qualifier = metric.label.partition(", ")[2]
+    return f"{metric.per} ({qualifier})" if qualifier else metric.per
+
+
 def _words(metric: metrics.Metric, value: float) -> str:
     if metric.unit == "£ per patient":
         return "more" if value > 0 else "less"
@@ -562,7 +601,7 @@ def _fifth_sentence(c: Comparison) -> str:
     interval = _same_side_interval(metric, c.low, c.high, c.level)
     if metric.unit == "£ per patient":
         return (f"{opening}, practices serving the most deprived {part} received {fmt(metric, most.value)} "
-                f"{metric.per}, {size}{share} {word} than those serving the least deprived {part} "
+                f"{_per(metric)}, {size}{share} {word} than those serving the least deprived {part} "
                 f"({fmt(metric, least.value)}; {interval}).")
     return (f"{opening}, {_name(metric)} for practices serving the most deprived {part} was "
             f"{fmt(metric, most.value)}, {size}{share} {word} than for those serving the least deprived {part} "

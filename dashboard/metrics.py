@@ -73,6 +73,17 @@ class Metric:
         return {"better": "higher is better", "worse": "higher is worse"}.get(self.higher_is, "")
 
 
+def denominator_definition(metric_id: str) -> str:
+    """'Weighted patient: registered patients weighted by the Carr-Hill formula …', or '' for a measure with no
+    denominator: the one sentence shown beside a per-patient value, so a reader need not guess what a weighted
+    patient is (and that it has no deprivation term) and no page retypes it."""
+    metric = REGISTRY.get(metric_id)
+    if metric is None or not metric.denominator:
+        return ""
+    denominator = DENOMINATORS[metric.denominator]
+    return f"{denominator.noun[0].upper()}{denominator.noun[1:]}: {denominator.definition}"
+
+
 def format_value(value, unit: str, decimals: int = 0) -> str:
     """The one way a number is written: a real minus sign (−, not a hyphen) and never "−0" (a value that
     rounds to zero has no sign), so a page, a PDF and a sentence cannot show the same number two ways."""
@@ -294,9 +305,11 @@ def _sum_matrix(practices: pd.DataFrame, columns=None) -> tuple[list[str], np.nd
     return plain + names, np.where(np.isnan(matrix), 0.0, matrix)  # a missing amount counts as nothing
 
 
-def row_sums(practices: pd.DataFrame) -> pd.DataFrame:
-    """Every practice as a group of one: the frame group_sums adds up, one row per practice."""
-    names, matrix = _sum_matrix(practices)
+def row_sums(practices: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Every practice as a group of one: the frame group_sums adds up, one row per practice (all sums, or
+    only `columns`: a caller that needs a few of them, such as a comparison of England's practices, need not
+    build the other ninety)."""
+    names, matrix = _sum_matrix(practices, columns)
     return pd.DataFrame(matrix.T, index=practices.index, columns=names)
 
 

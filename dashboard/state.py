@@ -18,6 +18,11 @@ from .metrics import MAP_DEFAULT, REGISTRY
 
 LEVELS = MAP_LEVELS
 BANDS = ("quintile", "decile")
+# How the charts' and sentences' deprivation bands are formed (inequality.bands_of): equal numbers of registered
+# patients (the default, as the data build's national fifths) or of practices (as the Health Equity Evidence
+# Centre's published analyses form them). The "quintile" filter is not affected: it is always national fifths
+# of patients.
+FIFTHS = ("patients", "practices")
 SIZE_KEYS = dict(SIZE_BANDS)
 LIST_KEYS = tuple(f.key for f in FILTERS)  # one URL key per declared filter, in the panel's order
 MAX_VALUE_LENGTH = 400
@@ -39,7 +44,8 @@ def _as_dict(self) -> dict:
 ViewState = make_dataclass(
     "ViewState",
     [("year", str, ""), ("level", str, "la"), ("area", str, ""), ("metric", str, MAP_DEFAULT),
-     ("band", str, "quintile"), *[(key, list, field(default_factory=list)) for key in LIST_KEYS]],
+     ("band", str, "quintile"), ("fifths", str, FIFTHS[0]),
+     *[(key, list, field(default_factory=list)) for key in LIST_KEYS]],
     namespace={"filters": _filters, "as_dict": _as_dict,
                "__doc__": "The explorer's whole view: map settings and one list per declared filter."},
 )
@@ -106,6 +112,7 @@ def _field_rules(atlas) -> dict[str, Callable[[object], bool]]:
         "level": member(LEVELS),
         "metric": member(REGISTRY),
         "band": member(BANDS),
+        "fifths": member(FIFTHS),
         "area": area_at(None),
         **{flt.key: declared(flt) for flt in FILTERS},
     }
@@ -144,6 +151,8 @@ def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
                  + "); showing local authorities.",
         "metric": "“{}” is not a measure we know; showing " + REGISTRY[MAP_DEFAULT].label + ".",
         "band": "“{}” is not a deprivation band (use quintile or decile).",
+        "fifths": "“{}” is not a way of forming deprivation fifths (use patients or practices); showing fifths "
+                  "of patients.",
         "area": "We could not find an area with the code “{}”; showing all of England.",
     }
     for key, complaint in singles.items():

@@ -8,11 +8,12 @@ from dash import dcc, html
 
 from ..data.query import LEVELS
 from ..dimensions import FILTERS, LEVEL
-from ..metrics import REGISTRY
+from ..metrics import REGISTRY, Metric
 from ..state import ViewState
 
 # Control id -> ViewState field: the map's settings, then one control per declared filter.
 CONTROL_FIELDS = {"f-year": "year", "f-level": "level", "f-metric": "metric", "f-band": "band",
+                  "f-fifths": "fifths",
                   **{f"f-{flt.key}": flt.key for flt in FILTERS}}
 
 
@@ -54,6 +55,25 @@ def filter_control(atlas, flt, value, marmot):
     return checklist(control_id, flt.label, [{"label": label, "value": v} for v, label in flt.choices], value)
 
 
+EXCLUDING = ", excluding prescribing and dispensing"
+MEASURE_HINT = ("Measures “excluding prescribing and dispensing” (listed first) leave out the money dispensing "
+                "practices receive for supplying medicines, which inflates mostly rural practices' totals.")
+
+
+def measure_options() -> list[dict]:
+    """The measures with the prescribing-and-dispensing exclusions first, each beside the measure it trims.
+
+    Why: the exclusion changes the answer for rural areas more than any other choice, and buried in a list of
+    nineteen it went unnoticed; first, and labelled as such, it is found without scrolling.
+    """
+    def rank(metric: Metric) -> int:
+        money = metric.unit == "£ per patient" and metric.id.startswith("payments_per_")
+        return 0 if money and EXCLUDING in metric.label else 1 if money else 2
+
+    ordered = sorted(REGISTRY.values(), key=rank)  # stable: the registry's order within each group
+    return [{"label": m.label, "value": m.id} for m in ordered]
+
+
 def code_options(atlas, flt) -> list[dict]:
     """Each code with its latest published name (a PCN's name can change between years)."""
     return _code_options(atlas, flt.column, flt.name_column)
@@ -81,9 +101,9 @@ def filter_panel(atlas, state: ViewState) -> html.Div:
                            value=state.level, className="radio", inputClassName="radio-input",
                            labelClassName="radio-label"),
         ]),
-        labelled("Measure on the map", "f-metric", dcc.Dropdown(
-            id="f-metric", options=[{"label": m.label, "value": m.id} for m in REGISTRY.values()],
-            value=state.metric, clearable=False, optionHeight=50)),
+        labelled("Measure on the map and charts", "f-metric", dcc.Dropdown(
+            id="f-metric", options=measure_options(), value=state.metric, clearable=False, optionHeight=50),
+            hint=MEASURE_HINT),
         html.H2("Filter practices", className="panel-heading"),
         *[filter_control(atlas, flt, getattr(state, flt.key), marmot) for flt in FILTERS],
         html.Fieldset(className="control", children=[
@@ -92,6 +112,15 @@ def filter_panel(atlas, state: ViewState) -> html.Div:
                                                  {"label": "Tenths (deciles)", "value": "decile"}],
                            value=state.band, className="radio", inputClassName="radio-input",
                            labelClassName="radio-label"),
+        ]),
+        html.Fieldset(className="control", children=[
+            html.Legend("Deprivation bands formed from", className="control-label"),
+            dcc.RadioItems(id="f-fifths", options=[
+                {"label": "Equal numbers of patients", "value": "patients"},
+                {"label": "Equal numbers of practices (as the Health Equity Evidence Centre)", "value": "practices"}],
+                value=state.fifths, className="radio", inputClassName="radio-input", labelClassName="radio-label"),
+            html.Div("Charts and the gap sentence use England-wide bands. The “National deprivation fifth” filter "
+                     "above always means England-wide fifths of patients.", className="control-hint"),
         ]),
         html.P("No boxes ticked means no restriction.", className="control-hint"),
         html.Button("Reset all filters", id="f-reset", className="button button-secondary", n_clicks=0),

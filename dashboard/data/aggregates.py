@@ -36,29 +36,36 @@ def _band_column(band: str) -> tuple[str, int, str]:
     return BANDS[band]
 
 
-def _banded(practices: pd.DataFrame, column: str) -> tuple[pd.DataFrame, int]:
-    """Practices with a deprivation band (as plain ints) and how many were left out for lacking one."""
-    has = practices[column].notna()
-    frame = practices[has].copy()
-    frame["band"] = frame[column].astype(int)
-    return frame, int((~has).sum())
+def _band_key(practices: pd.DataFrame, column: str, bands: pd.Series | None) -> pd.Series:
+    """Each practice's band as a float series (NaN: no band): `bands` when given, else the shipped `column`.
+
+    Why: a chart must band practices exactly as the sentence beside it does (fifths of patients or of
+    practices, England-wide or within an area), so the caller forms the bands once with the engine
+    (inequality.bands_of) and every table here groups by them. A key, not a new column: copying an every-year
+    practice table to overwrite one column would cost more than the grouping.
+    """
+    source = practices[column] if bands is None else bands.reindex(practices.index)
+    return pd.to_numeric(source, errors="coerce").astype("Float64").astype(float)
 
 
 def by_deprivation(practices: pd.DataFrame, band: str = "quintile",
                    metric_id: str = "payments_per_weighted_patient",
-                   england: pd.DataFrame | None = None) -> pd.DataFrame:
+                   england: pd.DataFrame | None = None, bands: pd.Series | None = None) -> pd.DataFrame:
     """One row per band × group (all, dispensing, non-dispensing), every band present even if empty.
 
-    `england` is the reference for gap metrics; by default the practices passed in.
+    `england` is the reference for gap metrics; by default the practices passed in. `bands`: each practice's
+    band from inequality.bands_of (default: the shipped national fifths or tenths of patients).
     attrs: band, metric_id, excluded_practices (practices without a deprivation band).
     """
     column, n_bands, _ = _band_column(band)
+    key = _band_key(practices, column, bands)
     needed = [metric_id]  # a gap metric's formula reads its base's sums, so those come too
     england = metrics.group_sums(practices, None, needed) if england is None else england
-    excluded = int(practices[column].isna().sum())
+    excluded = int(key.isna().sum())
     bands = pd.Index(range(1, n_bands + 1), name="band")
     # One pass: sums per band and dispensing status; the three groups are added up from it.
-    by_status = metrics.group_sums(practices, [column, practices["dispensing"].astype(str).to_numpy()], needed)
+    by_status = metrics.group_sums(practices, [key.to_numpy(), practices["dispensing"].astype(str).to_numpy()],
+                                   needed)
     by_status.index = by_status.index.set_levels(by_status.index.levels[0].astype(int), level=0)
     parts = []
     for group in GROUPS:
@@ -77,74 +84,21 @@ def by_deprivation(practices: pd.DataFrame, band: str = "quintile",
     return table
 
 
-def deprivation_gap(table: pd.DataFrame, metric_id: str | None = None, band: str | None = None) -> dict:
-    """Most- against least-deprived band for all practices, with a sentence written from the numbers.
-
-    metric_id and band default to the table's attrs (set by by_deprivation).
-    """
-    band = band or table.attrs.get("band") or ("decile" if table["band"].max() > 5 else "quintile")
-    metric_id = metric_id or table.attrs.get("metric_id") or metrics.MAP_DEFAULT
-    _, n_bands, part = _band_column(band)
-    metric = metrics.REGISTRY[metric_id]
-    rows = table[table["group"] == "All practices"].set_index("band")["value"]
-    most, least = float(rows.get(1, np.nan)), float(rows.get(n_bands, np.nan))
-    difference = most - least
-    ratio = most / least if least else np.nan
-    percent = 100 * abs(difference) / abs(least) if least else np.nan
-    result = {
-        "band": band, "metric_id": metric_id, "most_deprived_band": 1, "least_deprived_band": n_bands,
-        "most_deprived_value": most, "least_deprived_value": least, "difference": difference,
-        "ratio": ratio, "percent": percent,
-    }
-    if not (np.isfinite(most) and np.isfinite(least)):
-        result["direction"] = ""
-        result["sentence"] = (f"There are not enough practices with data to compare the most and least "
-                              f"deprived {part}s of patients.")
-        return result
-    shown_diff = metric.format(abs(difference))
-    if shown_diff == metric.format(0) or difference == 0:
-        direction = "the same"
-    else:
-        direction = "less" if difference < 0 else "more"
-    result["direction"] = direction
-    result["sentence"] = _gap_sentence(metric, part, most, abs(difference), percent, direction)
-    return result
-
-
-def _gap_sentence(metric: metrics.Metric, part: str, most: float, size: float, percent: float,
-                  direction: str) -> str:
-    head, _, qualifier = metric.label.partition(", ")
-    who = f"serving the most deprived {part} of patients"
-    if metric.unit == "£ per patient":
-        lead = f"{qualifier[0].upper()}{qualifier[1:]}, practices" if qualifier else "Practices"
-        said = f"{lead} {who} received {metric.format(most)} {metric.per}"
-        more, less, than = "more", "less", "those"
-    else:
-        name = f"{qualifier} {head[0].lower()}{head[1:]}" if qualifier else f"{head[0].lower()}{head[1:]}"
-        said = f"For practices {who}, {name} was {metric.format(most)}"
-        more, less, than = "higher", "lower", "for those"
-    if direction == "the same":
-        return f"{said}, about the same as {than} serving the least deprived {part}."
-    word = less if direction == "less" else more
-    shown, gap = "", metric.format(size)
-    if metric.unit == "%":  # a relative change of a share reads as nonsense: say points
-        gap = f"{size:.1f} percentage points"
-    elif np.isfinite(percent) and metric.id not in metrics.GAP_METRICS:
-        shown = f" ({percent:.0f}%)" if percent >= 10 else f" ({percent:.1f}%)"
-    return f"{said}, {gap}{shown} {word} than {than} serving the least deprived {part}."
-
-
 def trend_by_quintile(practices_all_years: pd.DataFrame,
-                      metric_id: str = "payments_per_weighted_patient") -> pd.DataFrame:
-    """Metric per year and quintile in cash terms (no inflation adjustment); gap metrics use each year's total."""
+                      metric_id: str = "payments_per_weighted_patient", bands: pd.Series | None = None) -> pd.DataFrame:
+    """Metric per year and quintile in cash terms (no inflation adjustment); gap metrics use each year's total.
+
+    `bands`: each practice-year's fifth from inequality.bands_of, as for by_deprivation.
+    """
     columns = ["year", "band", "value", "practices"]
-    excluded = int(practices_all_years["imd_quintile"].isna().sum())
+    key = _band_key(practices_all_years, "imd_quintile", bands)
+    excluded = int(key.isna().sum())
     rows = []
     if excluded < len(practices_all_years):
         # Every year at once, of only what the metric reads; practices without a quintile drop out by
         # themselves (a missing key is no group).
         needed = [metric_id]
-        sums = metrics.group_sums(practices_all_years, ["year", "imd_quintile"], needed)
+        sums = metrics.group_sums(practices_all_years, ["year", key.to_numpy()], needed)
         years = sums.index.get_level_values(0).astype(str)
         reference = None
         if metric_id in metrics.GAP_METRICS:  # a gap is to the selection's own total in the same year
@@ -159,14 +113,17 @@ def trend_by_quintile(practices_all_years: pd.DataFrame,
     return table
 
 
-def components_by_quintile(practices: pd.DataFrame) -> pd.DataFrame:
+def components_by_quintile(practices: pd.DataFrame, bands: pd.Series | None = None) -> pd.DataFrame:
     """Each payment component per quintile: £ per weighted patient (practices with patients) and £ in total.
 
     Per-patient amounts use only practices with registered patients, as the registry's per-patient
     metrics do, so the first six stack to payments_per_weighted_patient and all eight to the
     COVID-and-PCN-inclusive figure. `amount` is every practice's money, matching total_payments.
+    `bands`: each practice's fifth from inequality.bands_of, as for by_deprivation.
     """
-    frame, excluded = _banded(practices, "imd_quintile")
+    key = _band_key(practices, "imd_quintile", bands)
+    frame = practices[key.notna()].assign(band=key[key.notna()].astype(int))
+    excluded = int(key.isna().sum())
     listed = frame["registered_patients"] > 0
     bands = pd.Index(range(1, 6), name="band")
     amounts = frame.groupby("band")[list(COMPONENTS)].sum().reindex(bands, fill_value=0.0)

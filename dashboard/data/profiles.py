@@ -98,37 +98,34 @@ def gap_to(value: float, reference: float) -> tuple[float, float]:
     return value - reference, 100 * (value - reference) / reference
 
 
-def local_bands(practices: pd.DataFrame) -> pd.DataFrame:
-    """Deprivation fifths within the area itself (patient-weighted), for its own gradient.
+def gradient_tables(atlas: Atlas, practices: pd.DataFrame, year: str,
+                    fifths_of: str = "patients") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Payments and female life expectancy by the area's own deprivation fifths (page, briefing, pack).
 
-    National fifths leave many areas with no practice in one end band; the area's own fifths always
-    compare its most and least deprived patients.
+    National fifths leave many areas with no practice in one end band; the area's own fifths always compare
+    its most and least deprived. Banded by inequality.bands_of, as payment_gap's sentence is, so the bars and
+    the sentence under them cannot disagree.
     """
-    from .practice_measures import assign_deprivation_bands
-
-    return assign_deprivation_bands(practices.drop(columns=["imd_quintile", "imd_decile"]))
-
-
-def gradient_tables(atlas: Atlas, practices: pd.DataFrame, year: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Payments and female life expectancy by the area's own deprivation fifths (page, briefing, pack)."""
+    from .. import inequality
     from . import aggregates
 
-    local = local_bands(practices)
-    payments = aggregates.by_deprivation(local, band="quintile")
-    life = aggregates.by_deprivation(local, band="quintile", metric_id="life_expectancy_female",
-                                     england=atlas.england_sums(year))
+    bands = inequality.bands_of(practices, "area", fifths_of, 5)
+    payments = aggregates.by_deprivation(practices, band="quintile", bands=bands)
+    life = aggregates.by_deprivation(practices, band="quintile", metric_id="life_expectancy_female",
+                                     england=atlas.england_sums(year), bands=bands)
     return payments, life
 
 
-def payment_gap(practices: pd.DataFrame, area_name: str):
-    """The area's most against least deprived fifth of its own patients, as the page and the briefing state it.
+def payment_gap(practices: pd.DataFrame, area_name: str, fifths_of: str = "patients",
+                metric_id: str = "payments_per_weighted_patient"):
+    """The area's most against least deprived fifth of its own patients (or practices), as the page, the
+    briefing, compare and the explorer (for a selected area) state it.
 
-    One call for both, so the PDF cannot say "2.1% more" while the page says there is no clear difference.
+    One call for all, so the PDF cannot say "2.1% more" while the page says there is no clear difference.
     """
     from .. import inequality
 
-    return inequality.fifth_gap(practices, "payments_per_weighted_patient", scope="area", fifths_of="patients",
-                                area_name=area_name)
+    return inequality.fifth_gap(practices, metric_id, scope="area", fifths_of=fifths_of, area_name=area_name)
 
 
 # --- area measures (area_metrics.AREA_MEASURES): published statistics about the place itself -------------

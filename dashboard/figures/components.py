@@ -9,8 +9,11 @@ from ..data.aggregates import COMPONENTS
 from . import palette
 
 
-def component_bars(table) -> go.Figure:
-    """Stacked bars from aggregates.components_by_quintile (relative mode: some components are negative)."""
+def component_bars(table, basis: str = "") -> go.Figure:
+    """Stacked bars from aggregates.components_by_quintile (relative mode: some components are negative).
+
+    `basis` (inequality.basis_text) names how the fifths were formed, on the axis and in the alternative text.
+    """
     labels = dict(zip(range(1, 6), palette.band_labels(5), strict=True))
     traces = []
     for component in COMPONENTS.values():
@@ -29,15 +32,15 @@ def component_bars(table) -> go.Figure:
     return palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, barmode="relative", uirevision="components",
         uniformtext={"minsize": 10, "mode": "hide"},
-        xaxis={"title": {"text": "Deprivation fifth of patients (1 = most deprived)"},
+        xaxis={"title": {"text": f"Deprivation fifth ({basis or 'fifths of patients'}; 1 = most deprived)"},
                "type": "category"},
         yaxis={"title": {"text": "£ per weighted patient, by component"}},
         legend={"traceorder": "normal"},
-        meta={"alt": _alt(table)},
+        meta={"alt": _alt(table, basis)},
     ))
 
 
-def _alt(table) -> str:
+def _alt(table, basis: str = "") -> str:
     totals = table.groupby("band")["amount_per_weighted_patient"].sum(min_count=1)
     core = table[table["component"] == "Global sum and core"].set_index("band")["amount_per_weighted_patient"]
     parts = []
@@ -48,4 +51,5 @@ def _alt(table) -> str:
             continue
         parts.append(f"£{total:,.2f} in the {name} deprived quintile (£{core_part:,.2f} of it global sum and core)")
     return ("Stacked bar chart of payments per weighted patient, including COVID and PCN, split into eight "
-            f"components for each deprivation quintile: {parts[0]}, against {parts[1]}.")
+            f"components for each deprivation quintile{f' ({basis})' if basis else ''}: {parts[0]}, against "
+            f"{parts[1]}.")

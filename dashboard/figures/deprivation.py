@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..data.aggregates import GROUPS, deprivation_gap
+from ..data.aggregates import GROUPS
 from . import palette
 
 
-def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None = None) -> go.Figure:
-    """Grouped bars from aggregates.by_deprivation; each bar carries its practice count ('n=1,234')."""
+def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None = None, sentence: str = "",
+                     basis: str = "") -> go.Figure:
+    """Grouped bars from aggregates.by_deprivation; each bar carries its practice count ('n=1,234').
+
+    `sentence` is the engine's sentence for the same bands (inequality.sentence), put in the text alternative
+    rather than written again here, so the chart's words and the page's cannot differ; `basis` names the bands
+    (inequality.basis_text) on the axis.
+    """
     metric_id = metric_id or table.attrs.get("metric_id")
     metric = palette.metric_of(metric_id)
     n_bands = 10 if band_label == "decile" else 5
@@ -33,15 +39,17 @@ def deprivation_bars(table, band_label: str = "quintile", metric_id: str | None 
         ))
     return palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, barmode="group", bargap=0.18, uirevision="deprivation",
-        xaxis={"title": {"text": f"Deprivation {band_label} of patients (1 = most deprived)"},
+        xaxis={"title": {"text": f"Deprivation {'tenth' if n_bands == 10 else 'fifth'} "
+                                 f"({basis or 'fifths of patients'}; 1 = most deprived)"},
                "type": "category"},
         yaxis={"title": {"text": palette.axis_title(metric_id)}, "rangemode": "tozero"},
-        meta={"alt": _alt(table, band_label, metric)},
+        meta={"alt": _alt(table, band_label, metric, sentence, basis)},
     ))
 
 
-def _alt(table, band_label: str, metric) -> str:
+def _alt(table, band_label: str, metric, sentence: str, basis: str) -> str:
     counted = int(table.loc[table["group"] == "All practices", "practices"].sum())
-    gap = deprivation_gap(table, metric.id, band_label)
-    return (f"Bar chart of {palette.plain_label(metric.id)} by deprivation {band_label} for {counted:,} practices, "
-            f"split into all, dispensing and non-dispensing practices. {gap['sentence']}")
+    bands = f" ({basis})" if basis else ""
+    return (f"Bar chart of {palette.plain_label(metric.id)} by deprivation {band_label}{bands} for {counted:,} "
+            f"practices, split into all, dispensing and non-dispensing practices." + (f" {sentence}" if sentence
+                                                                                        else ""))

@@ -11,10 +11,13 @@ NAMED_POINTS_LIMIT = 1000  # an ICB has at most ~430 practices, a region 570-1,3
 X_TITLE = "Practice IMD score (higher = more deprived)"
 
 
-def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id: str | None = None) -> go.Figure:
+def deprivation_scatter(frame, fit: dict | None, y_label: str | None = None, metric_id: str | None = None,
+                        no_fit: str = "") -> go.Figure:
     """One WebGL point per practice from aggregates.scatter_frame, symbol by dispensing status, plus the fit.
 
-    y_label overrides the registry's axis title; metric_id defaults to frame.attrs["metric_id"].
+    y_label overrides the registry's axis title; metric_id defaults to frame.attrs["metric_id"]. fit None (from
+    inequality.fitted_line, which refuses a line through a handful of practices) draws no line and no R², and
+    `no_fit`, its reason, is written on the chart and in the alternative text: a missing line is explained.
     """
     metric_id = metric_id or frame.attrs.get("metric_id")
     metric = palette.metric_of(metric_id)
@@ -47,7 +50,7 @@ def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id:
         else:
             trace["hovertemplate"] = f"<b>{kind}</b><br>IMD score %{{x:.1f}}<br>{value}<extra></extra>"
         traces.append(trace)
-    has_fit = bool(np.isfinite(fit.get("slope", np.nan)))
+    has_fit = fit is not None and bool(np.isfinite(fit.get("slope", np.nan)))
     if has_fit and len(frame):
         xs = np.array([frame["imd_score"].min(), frame["imd_score"].max()], dtype=float)
         traces.append({
@@ -60,6 +63,11 @@ def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id:
             yanchor="top", showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",
             bordercolor="#8c8c8c", borderwidth=1, font={"size": 12},
         ))
+    if not has_fit and no_fit:
+        notes.append(dict(
+            text=no_fit, xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
+            align="left", bgcolor="rgba(255,255,255,0.85)", bordercolor="#8c8c8c", borderwidth=1, font={"size": 12},
+        ))
     y_range, off_chart = _view_range(frame["y"].to_numpy(dtype=float))
     if off_chart:
         notes.append(dict(
@@ -71,7 +79,7 @@ def deprivation_scatter(frame, fit: dict, y_label: str | None = None, metric_id:
     return palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, uirevision="scatter", annotations=notes,
         xaxis={"title": {"text": X_TITLE}}, yaxis={"title": {"text": y_label}, "range": y_range},
-        meta={"alt": _alt(frame, fit, metric, has_fit)},
+        meta={"alt": _alt(frame, fit, metric, has_fit, no_fit)},
     ))
 
 
@@ -111,14 +119,14 @@ def _fit_text(fit: dict, metric) -> str:
             f"(n = {fit['n']:,} practices, weighted by list size)")
 
 
-def _alt(frame, fit: dict, metric, has_fit: bool) -> str:
+def _alt(frame, fit: dict | None, metric, has_fit: bool, no_fit: str = "") -> str:
     head = (f"Scatter plot of {len(frame):,} practices: deprivation (IMD score) against "
             f"{palette.plain_label(metric.id)}, with dispensing practices drawn as diamonds.")
     if len(frame) > NAMED_POINTS_LIMIT:
         head += (f" Hovering a point names the practice when the selection has {NAMED_POINTS_LIMIT:,} practices "
                  "or fewer.")
     if not has_fit:
-        return head + " There are too few practices to fit a line."
+        return head + " " + (no_fit or "There are too few practices to fit a line.")
     direction = "falls" if fit["slope"] < 0 else "rises"
     slope = _slope_text(fit, metric).lstrip("−+")
     return (f"{head} The list-size-weighted line {direction} by {slope} "

@@ -9,8 +9,11 @@ import plotly.graph_objects as go
 from . import palette
 
 
-def trend_lines(table, metric_id: str | None = None) -> go.Figure:
-    """One line per quintile from aggregates.trend_by_quintile; symbols as well as colours tell them apart."""
+def trend_lines(table, metric_id: str | None = None, basis: str = "") -> go.Figure:
+    """One line per quintile from aggregates.trend_by_quintile; symbols as well as colours tell them apart.
+
+    `basis` (inequality.basis_text) names how the fifths were formed, in the legend and the text alternative.
+    """
     metric_id = metric_id or table.attrs.get("metric_id")
     metric = palette.metric_of(metric_id)
     labels = dict(zip(range(1, 6), palette.band_labels(5), strict=True))
@@ -31,14 +34,16 @@ def trend_lines(table, metric_id: str | None = None) -> go.Figure:
         template=palette.TEMPLATE, uirevision="trend", hovermode="closest",
         xaxis={"title": {"text": "Financial year"}, "type": "category"},
         yaxis={"title": {"text": palette.axis_title(metric_id, note="cash terms")}},
-        legend={"title": {"text": "Deprivation quintile"}},
-        meta={"alt": _alt(table, metric)},
+        legend={"title": {"text": f"Deprivation fifth{f' ({basis})' if basis else ''}"}},
+        meta={"alt": _alt(table, metric, basis)},
     ))
 
 
-def _alt(table, metric) -> str:
+def _alt(table, metric, basis: str = "") -> str:
+    bands = f" ({basis})" if basis else ""
     if table.empty:
-        return f"Line chart of {palette.plain_label(metric.id)} by deprivation quintile: no data for this selection."
+        return (f"Line chart of {palette.plain_label(metric.id)} by deprivation quintile{bands}: no data for this "
+                "selection.")
     years = sorted(table["year"].astype(str).unique())
     first, last = years[0], years[-1]
     parts = []
@@ -47,5 +52,6 @@ def _alt(table, metric) -> str:
         rows = pd.Series(part["value"].to_numpy(), index=part["year"].astype(str))
         start, end = rows.get(first, np.nan), rows.get(last, np.nan)
         parts.append(f"in the {name} deprived quintile from {metric.format(start)} to {metric.format(end)}")
-    return (f"Line chart of {palette.plain_label(metric.id)} by deprivation quintile, {first} to {last}, in cash terms: "
+    return (f"Line chart of {palette.plain_label(metric.id)} by deprivation quintile{bands}, {first} to {last}, in "
+            "cash terms: "
             f"{parts[0]}, and {parts[1]}.")

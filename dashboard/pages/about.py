@@ -19,7 +19,7 @@ from dashboard.data.query import load_atlas
 from dashboard.dimensions import FILTERS, LEVEL
 from dashboard.metrics import DENOMINATORS, MAP_DEFAULT, REGISTRY
 from dashboard.pages import route
-from dashboard.state import BANDS, LEVELS
+from dashboard.state import BANDS, FIFTHS, LEVELS
 
 TITLE = "Methods and sources · Equity Atlas"
 SECTIONS = [
@@ -356,6 +356,10 @@ def url_keys_section(atlas) -> list:
         *[filter_key_row(atlas, flt) for flt in FILTERS],
         [html.Code("band"), "Deprivation bands in the charts", ", ".join(BANDS), html.Code("band=decile"),
          "quintile"],
+        [html.Code("fifths"), "How the charts' and gap sentence's England-wide bands are formed: equal numbers "
+         "of registered patients, or of practices (as the Health Equity Evidence Centre's analyses); also "
+         "read by /area/<code> for the area's own fifths", ", ".join(FIFTHS), html.Code("fifths=practices"),
+         "patients"],
         [html.Code("imd"), "Compare page: the deprivation edition of the area statistics",
          ", ".join(area_metrics.IMD_EDITIONS), html.Code("/compare?areas=E09000028,E09000022&imd=2019"), "2025"],
     ]

@@ -20,7 +20,7 @@ from dashboard.dimensions import GEO_LEVELS, LEVEL, MAP_LEVELS
 from dashboard.exports import KINDS, download_path
 from dashboard.figures import deprivation as deprivation_figures
 from dashboard.figures import profile as profile_figures
-from dashboard.metrics import REGISTRY, format_value
+from dashboard.metrics import REGISTRY, denominator_definition, format_value
 from dashboard.pages import route
 from dashboard.state import shorten
 
@@ -45,6 +45,22 @@ def requested_year(search: str, atlas) -> tuple[str, str | None]:
     return atlas.latest_year, f"There is no data for the year “{shorten(year)}”; showing {atlas.latest_year}."
 
 
+def requested_fifths(search: str) -> tuple[str, str | None]:
+    """`?fifths=practices` forms the area's fifths from equal numbers of practices (as the Health Equity Evidence
+    Centre does) instead of patients; the chart and the sentence both follow it, as in the explorer."""
+    from dashboard.state import FIFTHS
+
+    fifths = (parse_qs((search or "").lstrip("?")).get("fifths") or [""])[-1]
+    if not fifths or fifths in FIFTHS:
+        return fifths or FIFTHS[0], None
+    return FIFTHS[0], (f"“{shorten(fifths)}” is not a way of forming deprivation fifths (use patients or "
+                       "practices); showing fifths of patients.")
+
+
+def page_query(year: str, fifths: str) -> str:
+    return f"?year={year}" + ("" if fifths == "patients" else f"&fifths={fifths}")
+
+
 def no_such_area(code: str) -> html.Div:
     return html.Div(className="not-found", children=[
         html.H1("No such area"),
@@ -61,10 +77,13 @@ def layout(search: str = "", code: str = "", **_params):
     if atlas.area(code) is None:
         return no_such_area(code)
     year, problem = requested_year(search, atlas)
+    fifths, fifths_problem = requested_fifths(search)
+    problems = [p for p in (problem, fifths_problem) if p]
     return html.Div(className="area-page", children=[
         dcc.Location(id="area-url", refresh="callback-nav"),
         dcc.Store(id="area-code", data=code),
-        html.Div(id="area-notice", role="status", children=html.Div(problem, className="notice") if problem else None),
+        html.Div(id="area-notice", role="status",
+                 children=[html.Div(p, className="notice") for p in problems] if problems else None),
         html.Div(className="area-head", children=[
             html.H1(atlas.area(code)["name"], id="area-name"),
             html.Div(className="control", children=[
@@ -81,7 +100,7 @@ def layout(search: str = "", code: str = "", **_params):
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
             dcc.Link("Open on the map", href=map_link(atlas, code), className="button-link"),
         ]),
-        html.Div(id="area-body", children=area_body(atlas, code, year)),
+        html.Div(id="area-body", children=area_body(atlas, code, year, fifths)),
     ])
 
 
@@ -96,21 +115,25 @@ def map_link(atlas, code: str) -> str:
     return "/"
 
 
-def area_body(atlas, code: str, year: str) -> list:
-    return cached_body(atlas, code, year)
+def area_body(atlas, code: str, year: str, fifths: str = "patients") -> list:
+    return cached_body(atlas, code, year, fifths)
 
 
 @bytes_cache("area_pages", pickled=True)
-def cached_body(atlas, code: str, year: str) -> list:
-    """An area's page for a year never changes while the process runs: build it once."""
+def cached_body(atlas, code: str, year: str, fifths: str = "patients") -> list:
+    """An area's page for a year (and way of forming fifths) never changes while the process runs: build it
+    once."""
     data = profiles.profile(atlas, code, year)
     practices = profiles.area_practices(atlas, code, year)
     area = atlas.area(code)
     bounds = (area["min_lon"], area["min_lat"], area["max_lon"], area["max_lat"])
     rank = profiles.rank_among_peers(atlas, code, year)
-    pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
+    pay_table, le_table = profiles.gradient_tables(atlas, practices, year, fifths)
     trend = profiles.trend(atlas, code)
-    gap = profiles.payment_gap(practices, data["name"])
+    gap = profiles.payment_gap(practices, data["name"], fifths)
+    life_gap = profiles.payment_gap(practices, data["name"], fifths, "life_expectancy_female")
+    basis = inequality.basis_text("area", fifths, 5, data["name"])
+    other = "practices" if fifths == "patients" else "patients"
     slopes = inequality_stats(practices, data["name"])
     return [
         html.P(f"{data['level_name'].capitalize()}, {year}. "
@@ -133,15 +156,21 @@ def cached_body(atlas, code: str, year: str) -> list:
         ]),
         html.Section(**{"aria-labelledby": "area-inequality-title"}, children=[
             html.H2(f"Inequality inside {data['name']}", id="area-inequality-title"),
-            html.P("Practices are ranked by the deprivation of their patients (IMD score) and split into fifths of "
-                   "the area's own registered patients; fifth 1 is the most deprived.", className="control-hint"),
+            html.P([
+                f"Practices are ranked by the deprivation of their patients (IMD score) and split into {basis} "
+                f"(each holding the same number of {fifths}); fifth 1 is the most deprived. ",
+                dcc.Link(f"Use fifths of {other} instead", href=f"/area/{data['code']}{page_query(year, other)}",
+                         id="area-fifths-link")], className="control-hint", id="area-fifths-hint"),
             html.P(inequality.sentence(gap), className="gap-sentence", id="area-gap"),
+            html.P(denominator_definition("payments_per_weighted_patient"), className="control-hint"),
             html.Div(className="charts", children=[
-                chart("area-chart-pay", "Payments per weighted patient by deprivation fifth of the area's patients",
-                      deprivation_figures.deprivation_bars(pay_table, band_label="quintile")),
-                chart("area-chart-le", "Life expectancy (female) by deprivation fifth of the area's patients",
+                chart("area-chart-pay", f"Payments per weighted patient by {basis}",
+                      deprivation_figures.deprivation_bars(pay_table, band_label="quintile",
+                                                           sentence=inequality.sentence(gap), basis=basis)),
+                chart("area-chart-le", f"Life expectancy (female) by {basis}",
                       deprivation_figures.deprivation_bars(le_table, band_label="quintile",
-                                                           metric_id="life_expectancy_female")),
+                                                           metric_id="life_expectancy_female",
+                                                           sentence=inequality.sentence(life_gap), basis=basis)),
             ]),
             slopes,
         ]),
@@ -380,12 +409,17 @@ def practice_grid(atlas, practices) -> dag.AgGrid:
                       style={"height": "480px"})
 
 
-@boundary.accepts({"area-year.value": boundary.one_of(boundary.years), "area-code.data": boundary.area_code})
+@boundary.accepts({"area-year.value": boundary.one_of(boundary.years), "area-code.data": boundary.area_code,
+                   "area-url.search": boundary.query})
 @callback(Output("area-body", "children"), Output("area-url", "search"),
           *[Output(f"area-{name}", "href") for name in KINDS],
-          Input("area-year", "value"), State("area-code", "data"), prevent_initial_call=True)
-def change_year(year, code):
+          Input("area-year", "value"), State("area-code", "data"), State("area-url", "search"),
+          prevent_initial_call=True)
+def change_year(year, code, search=None):
+    """A new year keeps the page's way of forming fifths (`?fifths=`), in the body and in the link."""
     atlas = load_atlas()
     if year not in atlas.years or atlas.area(code) is None:
         return (no_update,) * (2 + len(KINDS))
-    return area_body(atlas, code, year), f"?year={year}", *[download_path(name, code, year) for name in KINDS]
+    fifths, _ = requested_fifths(search)
+    return (area_body(atlas, code, year, fifths), page_query(year, fifths),
+            *[download_path(name, code, year) for name in KINDS])

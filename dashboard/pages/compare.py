@@ -11,11 +11,11 @@ from urllib.parse import parse_qs
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import area_metrics, boundary
-from dashboard.data import aggregates, profiles
+from dashboard import area_metrics, boundary, inequality
+from dashboard.data import profiles
 from dashboard.data.query import load_atlas
 from dashboard.figures import palette
-from dashboard.metrics import REGISTRY
+from dashboard.metrics import REGISTRY, denominator_definition
 from dashboard.pages import route
 from dashboard.state import shorten
 
@@ -143,19 +143,22 @@ def compare_body(atlas, codes: list[str], edition: str = IMD_DEFAULT) -> list:
                             + [html.Td(metric.format(data[0]["england"][metric_id]))]))
     trends = [profiles.trend(atlas, code) for code in codes]
     trend_fig = trend_comparison([d["name"] for d in data], trends)
-    gaps = []
-    for d, code in zip(data, codes, strict=True):
-        table = aggregates.by_deprivation(profiles.local_bands(profiles.area_practices(atlas, code, year)))
-        gaps.append(html.Li(f"{d['name']}: {aggregates.deprivation_gap(table)['sentence']}"))
+    # Each area's own fifths of patients: the comparison its profile page and briefing state, in their words.
+    gaps = [html.Li(inequality.sentence(profiles.payment_gap(profiles.area_practices(atlas, code, year), d["name"])))
+            for d, code in zip(data, codes, strict=True)]
     return [
         html.Table(className="data-table", id="compare-table", children=[
             html.Caption(f"{year}"), html.Thead(html.Tr(header)), html.Tbody(rows)]),
+        html.P(denominator_definition("payments_per_weighted_patient"), className="control-hint",
+               id="compare-definition"),
         *lens_comparison(atlas, codes, [d["name"] for d in data], edition),
         html.H2("Every year"),
         html.P(trend_fig.layout.meta["alt"], className="chart-alt"),
+        html.P(denominator_definition("payments_per_weighted_patient"), className="control-hint"),
         dcc.Graph(id="compare-trend", figure=trend_fig, config={"displaylogo": False}),
         html.H2("Across each area's own deprivation gradient"),
-        html.P("Fifths of each area's own patients, by the deprivation of their practice.", className="control-hint"),
+        html.P("Fifths of each area's own patients, by the deprivation of their practice, as on each area's "
+               "page.", className="control-hint"),
         html.Ul(gaps),
         html.P(dcc.Link("Share this comparison: copy the address bar", href=f"/compare{compare_query(codes, edition)}")),
     ]

@@ -169,9 +169,43 @@ def test_clicking_an_area_narrows_the_view(page, app_url):
                            timeout=15_000)
     practices = int(card_value(page, "Practices").replace(",", ""))
     assert 40 < practices < 80
-    page.wait_for_function("document.querySelector('#ex-gap-sentence').innerText.startsWith('Coventry')",
-                           timeout=15_000)
+    # England-wide fifths leave Coventry's least deprived fifth empty: the sentence says so, by name
+    page.wait_for_function("document.querySelector('#ex-gap-england').innerText.includes("
+                           "\"none of Coventry's practices is in the least deprived fifth\")", timeout=15_000)
+    assert "not enough practices" not in page.locator("#ex-gap-sentence").inner_text()
     screenshot(page, "explorer-coventry")
+
+
+def test_the_explorer_and_the_profile_state_southwarks_gap_in_the_same_words(page, app_url):
+    page.goto(app_url + "/?area=E09000028")
+    sentence = page.locator("#ex-gap-area")
+    sentence.wait_for(timeout=20_000)
+    explorer = sentence.inner_text()
+    assert "England-wide fifths of patients" in page.locator("#ex-gap-england").inner_text()
+    page.goto(app_url + "/area/E09000028")
+    page.locator("#area-gap").wait_for(timeout=20_000)
+    profile = page.locator("#area-gap").inner_text()
+    assert explorer == profile
+    assert "fifths of patients within Southwark" in profile
+
+
+def test_switching_to_fifths_of_practices_retitles_the_charts_and_writes_the_link(page, app_url):
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    wait_for_charts(page)
+    title = page.locator("#chart-deprivation-title")
+    page.wait_for_function("document.querySelector('#chart-deprivation-title').innerText.includes("
+                           "'England-wide fifths of patients')", timeout=20_000)
+    before = title.inner_text()
+    page.locator("#f-fifths").get_by_label(re.compile("^Equal numbers of practices")).check()
+    page.wait_for_function("new URLSearchParams(location.search).get('fifths') === 'practices'", timeout=15_000)
+    page.wait_for_function("document.querySelector('#chart-deprivation-title').innerText.includes("
+                           "'England-wide fifths of practices')", timeout=20_000)
+    assert title.inner_text() != before
+    page.wait_for_function("document.querySelector('#ex-gap-england').innerText.startsWith("
+                           "'Using England-wide fifths of practices')", timeout=15_000)
+    assert "fifths of practices" in page.locator("#chart-trend-title").inner_text()
+    assert query(page)["fifths"] == "practices"
 
 
 def test_a_link_reopens_the_view(page, app_url):

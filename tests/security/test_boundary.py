@@ -185,8 +185,19 @@ def test_download_refuses_an_unknown_chart(client, view):
 
 def test_area_year_refuses_an_unknown_year(client, app):
     (output,) = [o for o in app.callback_map if o.startswith("..area-body.children")]
-    request = body(output, [("area-year", "value", "1066-67")], [("area-code", "data", "E08000026")])
+    request = body(output, [("area-year", "value", "1066-67")],
+                   [("area-code", "data", "E08000026"), ("area-url", "search", "?fifths=practices")])
     assert answer(client, request)[0] == 204
+
+
+def test_area_year_keeps_the_pages_fifths_in_its_link(client, app):
+    """A new year on /area/<code>?fifths=practices keeps fifths of practices: in the body and in the link."""
+    (output,) = [o for o in app.callback_map if o.startswith("..area-body.children")]
+    request = body(output, [("area-year", "value", "2021-22")],
+                   [("area-code", "data", "E09000028"), ("area-url", "search", "?year=2022-23&fifths=practices")])
+    status, text = answer(client, request)
+    assert status == 200
+    assert "?year=2021-22&fifths=practices" in text and "fifths of practices within Southwark" in text
 
 
 @pytest.mark.parametrize("broken", [

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 NASTY = ["<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "E08000026", "marmot:coventry",
          "marmot:<b>", "2022-23", "9999-00", "\u202e\u0000\ufeff", "🙂" * 50, "x" * 10_000, "%00", "la,icb",
          "E54000030,E40000007,E99999999", "&&&===", "?year=2022-23&year=2014-15"]
-KEYS = ["year", "level", "area", "metric", "band", "region", "icb", "la", "marmot", "rurality", "dispensing",
+KEYS = ["year", "level", "area", "metric", "band", "fifths", "region", "icb", "la", "marmot", "rurality", "dispensing",
         "contract", "quintile", "size", "areas", "q", "practice", "unknown"]
 PATHS = ["/", "/about", "/marmot", "/compare", "/search", "/whatif", "/area/E08000026", "/area/E54000030",
          "/area/marmot:coventry", "/area/E92000001", "/area/nope", "/no/such/page", "/practice/G85013",
@@ -264,6 +264,8 @@ def layout(client, dependencies):
         for search in ("", "?level=icb&year=2022-23", "?areas=E08000026,E06000032", "?rule=flat_per_patient"):
             found.add((key, "search"), search)
     found.add(("ex-url", "pathname"), "/")
+    for search in ("", "?year=2022-23", "?year=2021-22&fifths=practices", "?fifths=households"):
+        found.add(("area-url", "search"), search)
     for text in (None, "", "coventry", "A81001"):
         found.add(("ex-table-search", "value"), text)
     missing = [f"{dep['output']}: {item['id']}.{item['property']}" for dep in dependencies

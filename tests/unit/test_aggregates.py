@@ -14,7 +14,6 @@ from dashboard.data import aggregates
 from dashboard.data.aggregates import (
     by_deprivation,
     components_by_quintile,
-    deprivation_gap,
     fit_line,
     scatter_frame,
     trend_by_quintile,
@@ -99,39 +98,6 @@ def test_by_deprivation_deciles(four):
     assert rows.loc[1, "value"] == pytest.approx(200.0) and rows.loc[9, "value"] == pytest.approx(150.0)
     with pytest.raises(ValueError):
         by_deprivation(four, band="tercile")
-
-
-def test_gap_more(four):
-    gap = deprivation_gap(by_deprivation(four))
-    assert gap["most_deprived_value"] == pytest.approx(200) and gap["least_deprived_value"] == pytest.approx(150)
-    assert gap["difference"] == pytest.approx(50) and gap["ratio"] == pytest.approx(4 / 3)
-    assert gap["direction"] == "more"
-    assert gap["sentence"] == ("Practices serving the most deprived fifth of patients received £200.00 per "
-                               "weighted patient, £50.00 (33%) more than those serving the least deprived fifth.")
-
-
-def test_gap_less_and_tenths():
-    rows = frame([practice("A", 1, "No", 1000, 1000, 120_000, decile=1),
-                  practice("B", 5, "No", 1000, 1000, 160_000, decile=10)])
-    gap = deprivation_gap(by_deprivation(rows, band="decile"))
-    assert gap["difference"] == pytest.approx(-40) and gap["direction"] == "less"
-    assert "most deprived tenth" in gap["sentence"] and "least deprived tenth" in gap["sentence"]
-    assert "£120.00 per weighted patient, £40.00 (25%) less" in gap["sentence"]
-
-
-def test_gap_same_and_missing():
-    rows = frame([practice("A", 1, "No", 1000, 1000, 150_000), practice("B", 5, "No", 1000, 1000, 150_000)])
-    assert deprivation_gap(by_deprivation(rows))["direction"] == "the same"
-    only_one = frame([practice("A", 1, "No", 1000, 1000, 150_000)])
-    gap = deprivation_gap(by_deprivation(only_one))
-    assert math.isnan(gap["least_deprived_value"]) and "not enough" in gap["sentence"]
-
-
-def test_gap_for_life_expectancy_says_lower():
-    rows = frame([practice("A", 1, "No", 1000, 1000, 1, le_female=80.0),
-                  practice("B", 5, "No", 1000, 1000, 1, le_female=85.0)])
-    gap = deprivation_gap(by_deprivation(rows, metric_id="life_expectancy_female"))
-    assert "female life expectancy was 80.0 years, 5.0 years (5.9%) lower" in gap["sentence"]
 
 
 def test_trend_by_quintile():

@@ -176,12 +176,23 @@ def test_fifths_of_practices_and_of_patients_differ_on_uneven_lists():
     assert "fifths of practices within Uneven" in sentence(by_practices)
 
 
-def test_patient_fifths_within_an_area_are_the_area_page_fifths():
+def test_the_area_page_bars_are_banded_as_its_sentence_for_either_fifths():
+    """The area page's bars (profiles.gradient_tables) and its sentence (profiles.payment_gap) share the bands:
+    on `uneven` the bars count 6,1,1,1,1 practices by patients and 2,2,2,2,2 by practices, as the sentence's
+    groups do, and the end bars carry the sentence's values."""
+    from types import SimpleNamespace
+
     from dashboard.data import profiles
 
     rows = uneven()
-    assert inequality.deprivation_bands(rows, "patients").tolist() == \
-        profiles.local_bands(rows)["imd_quintile"].astype(int).tolist()
+    atlas = SimpleNamespace(england_sums=lambda year: metrics.group_sums(rows, None))
+    for fifths, counts in (("patients", [6, 1, 1, 1, 1]), ("practices", [2, 2, 2, 2, 2])):
+        pay, _ = profiles.gradient_tables(atlas, rows, "2022-23", fifths)
+        bars = pay[pay["group"] == "All practices"].set_index("band")
+        gap = profiles.payment_gap(rows, "Uneven", fifths)
+        assert bars["practices"].tolist() == counts
+        assert [bars.at[1, "value"], bars.at[5, "value"]] == pytest.approx([g.value for g in gap.groups])
+        assert f"fifths of {fifths} within Uneven" in sentence(gap)
 
 
 def test_england_wide_fifths_of_practices_come_from_the_national_ranking():
@@ -400,3 +411,59 @@ def test_the_briefing_pdf_carries_the_engine_sentences(atlas):
     assert _plain(gap) in text and _plain(england) in text
     assert "2.1%" not in text
     assert "1.1 years longer than England's 83.3" in text  # the page's +1.1, not 1.2
+
+
+# --- fifths of practices change the bands, the bars and the sentence together -------------------------------
+def small_and_large() -> pd.DataFrame:
+    """England of 50 practices, ranked by score 100 (most deprived) down: 25 small ones (1,000 patients, £100 per
+    weighted patient), then 25 large (9,000 patients, £150). The shipped national fifths are fifths of patients."""
+    rows = frame([practice(f"S{i:02}", 100.0, 1000, score=100.0 - i) for i in range(25)]
+                 + [practice(f"L{i:02}", 150.0, 9000, score=75.0 - i) for i in range(25)])
+    rows["imd_quintile"] = inequality.deprivation_bands(rows, "patients").astype("Int64")
+    return rows
+
+
+def test_fifths_of_practices_change_bands_bars_and_sentence_by_hand():
+    # Of patients (250,000; 50,000 a fifth): every small practice (midpoints up to 24,500, share < .1) and the
+    # first three large ones (midpoints 29,500 + 9,000j: 29,500, 38,500, 47,500) are in fifth 1; then large
+    # j = 3 … 7 (midpoints < 100,000), 8 … 13 (< 150,000), 14 … 18 (< 200,000) and 19 … 24: 28, 5, 6, 5, 6.
+    # Of practices: ten a fifth, so fifth 1 is ten small practices (10,000 patients) and fifth 5 ten large ones.
+    from dashboard.data import aggregates
+
+    rows = small_and_large()
+    by_patients = inequality.bands_of(rows, "england", "patients")
+    by_practices = inequality.bands_of(rows, "england", "practices")
+    assert [int((by_patients == b).sum()) for b in range(1, 6)] == [28, 5, 6, 5, 6]
+    assert [int((by_practices == b).sum()) for b in range(1, 6)] == [10] * 5
+
+    patients_bars = aggregates.by_deprivation(rows, bands=by_patients).query("group == 'All practices'")
+    practices_bars = aggregates.by_deprivation(rows, bands=by_practices).query("group == 'All practices'")
+    # fifth 1 of patients: (25 × 1,000 × £100 + 3 × 9,000 × £150) / 52,000 = £125.96; of practices: £100 flat
+    assert patients_bars["value"].iloc[0] == pytest.approx(6_550_000 / 52_000)
+    assert practices_bars["value"].tolist()[0] == pytest.approx(100.0)
+    assert practices_bars["value"].tolist()[4] == pytest.approx(150.0)
+
+    said_patients = sentence(fifth_gap(rows, PAY, scope="england", fifths_of="patients"))
+    gap = fifth_gap(rows, PAY, scope="england", fifths_of="practices")
+    said_practices = sentence(gap)
+    # the sentence's fifths are the bars' fifths: same values, same basis in its words
+    assert [g.value for g in gap.groups] == pytest.approx([practices_bars["value"].iloc[0],
+                                                           practices_bars["value"].iloc[4]])
+    assert said_practices.startswith("Using England-wide fifths of practices, practices serving the most deprived "
+                                     "fifth received £100.00 per weighted patient, £50.00 (33%) less than those "
+                                     "serving the least deprived fifth (£150.00;")
+    assert said_patients.startswith("Using England-wide fifths of patients, practices serving the most deprived "
+                                    "fifth received £125.96 per weighted patient")
+
+    # the trend and the components chart take the same bands
+    trend = aggregates.trend_by_quintile(rows, PAY, bands=by_practices)
+    assert trend["practices"].tolist() == [10] * 5 and trend["value"].iloc[0] == pytest.approx(100.0)
+    parts = aggregates.components_by_quintile(rows, bands=by_practices)
+    assert parts.groupby("band")["amount_per_weighted_patient"].sum()[1] == pytest.approx(100.0)
+
+
+def test_a_money_sentence_names_the_variant_of_the_measure():
+    """The explorer states the gap for whichever money measure is on the map, so the words say which."""
+    rows = small_and_large()
+    said = sentence(fifth_gap(rows, "payments_per_weighted_patient_excl_prescribing", fifths_of="practices"))
+    assert "per weighted patient (excluding prescribing and dispensing)" in said

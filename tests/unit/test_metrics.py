@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import metrics
-from dashboard.data import aggregates
+from dashboard import inequality, metrics
 from dashboard.figures import palette
 
 
@@ -90,10 +89,12 @@ def test_a_measure_reads_only_what_it_declares(metric_id):
 def test_every_per_patient_measure_names_its_denominator_in_hover_and_sentence(metric):
     noun = metrics.DENOMINATORS[metric.denominator].noun
     assert f"per {noun}" in palette.hover_value(metric.id)
-    table = pd.DataFrame({"group": ["All practices"] * 5, "band": [1, 2, 3, 4, 5],
-                          "value": [120.0, 118.0, 115.0, 112.0, 110.0], "practices": [10] * 5})
-    table.attrs.update(band="quintile", metric_id=metric.id)
-    assert f"per {noun}" in aggregates.deprivation_gap(table)["sentence"]
+    groups = (inequality.Group("most deprived fifth", 10, 50_000, 120.0, 1),
+              inequality.Group("least deprived fifth", 10, 50_000, 110.0, 5))
+    gap = inequality.Comparison(kind="fifth_gap", metric_id=metric.id, estimate=10.0, low=5.0, high=15.0,
+                                level=0.95, certainty="clear", reason="", groups=groups,
+                                basis="England-wide fifths of patients", relative=9.1)
+    assert f"per {noun}" in inequality.sentence(gap)
 
 
 def test_direction_is_declared_and_sets_the_gap_colours():

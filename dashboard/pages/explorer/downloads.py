@@ -18,12 +18,12 @@ from dash import (
 )
 
 from dashboard import boundary, config, downloads
-from dashboard.data import aggregates
 from dashboard.data.query import load_atlas
 from dashboard.metrics import REGISTRY
 from dashboard.state import ViewState
 
 from . import ids
+from .charts import chart_settings, chart_tables
 from .stores import VIEW_STORE
 from .view import selection, selection_name
 
@@ -44,6 +44,7 @@ def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
     filters = downloads.describe_filters(state.filters(), names)
     if state.area:
         filters.append(f"Selected area: {names.get(state.area, state.area)} ({state.area})")
+    filters += chart_settings(state)
     provenance = downloads.provenance_lines(filters, datetime.now(), atlas.manifest)
     table = downloads.practice_table(atlas, practices)
     columns = [(c, h) for c, h in downloads.PRACTICE_COLUMNS if c in table.columns]
@@ -83,21 +84,9 @@ BAND_HEADERS = {"quintile": "Deprivation fifth (1 = most deprived)",
 
 
 def chart_data(atlas, state: ViewState, practices) -> dict:
-    """The numbers behind each chart, as the figures draw them, in columns a reader can use unaided."""
-    return labelled_chart_data(raw_chart_data(atlas, state, practices), state.band)
-
-
-def raw_chart_data(atlas, state: ViewState, practices) -> dict:
-    pay = aggregates.scatter_frame(practices, y="payments_per_weighted_patient")
-    le = aggregates.scatter_frame(practices, y="life_expectancy_female")
-    return {
-        "chart-deprivation": aggregates.by_deprivation(practices, band=state.band),
-        "chart-scatter-pay": pay,
-        "chart-scatter-le": le,
-        "chart-trend": aggregates.trend_by_quintile(selection(atlas, state, all_years=True),
-                                                    "payments_per_weighted_patient"),
-        "chart-components": aggregates.components_by_quintile(practices),
-    }
+    """The numbers behind each chart, exactly as the figures draw them (same bands, same measure), in columns a
+    reader can use unaided."""
+    return labelled_chart_data(chart_tables(atlas, state, practices), state.band)
 
 
 def labelled_chart_data(tables: dict, band: str = "quintile") -> dict:

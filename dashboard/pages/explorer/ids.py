@@ -16,6 +16,8 @@ RESET = "f-reset"
 
 CARDS = "ex-cards"
 GAP_SENTENCE = "ex-gap-sentence"
+GAP_ENGLAND = "ex-gap-england"  # the comparison in England-wide bands (the explorer's default)
+GAP_AREA = "ex-gap-area"  # a selected area's own bands: the sentence its profile page states
 CHARTS_SEEN = "ex-charts-seen"
 CHARTS_PART = "ex-charts"
 TABLE_SEEN = "ex-table-seen"

@@ -3,5 +3,6 @@
 from dashboard import boundary
 
 VIEW_STORE = boundary.view_store()
-SELECTION_STORE = boundary.view_store(without=("level", "metric"))
-TREND_STORE = boundary.view_store(without=("level", "metric", "year", "band"))
+# The selection and trend keep the measure the charts show (view.chart_metric), not the map's level.
+SELECTION_STORE = boundary.view_store(without=("level",))
+TREND_STORE = boundary.view_store(without=("level", "year", "band"))

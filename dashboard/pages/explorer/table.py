@@ -84,7 +84,9 @@ def table_rows(request, stored, text):
     """Only the rows the grid is about to show travel to the browser."""
     if not stored:
         return no_update
-    return table_rows_module.block(table_for(json.dumps(stored, sort_keys=True)), request, text)
+    # The table does not depend on the charts' measure: keyed without it, a new measure reuses the table.
+    practices_only = {k: v for k, v in stored.items() if k not in ("metric", "fifths")}
+    return table_rows_module.block(table_for(json.dumps(practices_only, sort_keys=True)), request, text)
 
 
 # A new selection or search empties the grid's cache, so it asks again for the rows it shows.

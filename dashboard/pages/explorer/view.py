@@ -12,6 +12,7 @@ from dash import no_update
 
 from dashboard.components.controls import CONTROL_FIELDS
 from dashboard.dimensions import FILTERS
+from dashboard.metrics import MAP_DEFAULT, REGISTRY
 from dashboard.state import ViewState, default_state, parse_query, to_query
 
 from . import ids
@@ -86,13 +87,40 @@ def area_at_level(atlas, code: str, level: str) -> bool:
 
 
 # --- which practices a view covers ----------------------------------------------------------------------
+CHART_DEFAULT = MAP_DEFAULT
+
+
+def chart_metric(metric_id: str) -> str:
+    """The measure the bars, trend and payments scatter show for the map's measure.
+
+    The map's own measure when each practice has a value of it in money per patient (a bar is then a ratio of
+    the practices' sums and a scatter point is one practice); otherwise (totals, counts, shares, scores, life
+    expectancy, gaps to England) payments per weighted patient, and chart_note says so.
+    """
+    metric = REGISTRY.get(metric_id)
+    return metric_id if metric is not None and metric.unit == "£ per patient" else CHART_DEFAULT
+
+
+def chart_note(metric_id: str) -> str:
+    """Why a chart does not show the map's measure, or nothing when it does."""
+    if chart_metric(metric_id) == metric_id or metric_id not in REGISTRY:
+        return ""
+    return (f"The map shows {REGISTRY[metric_id].label.lower()}; these charts show "
+            f"{REGISTRY[CHART_DEFAULT].label.lower()}, because they compare practices' money per patient.")
+
+
 def selection_part(state: ViewState) -> dict:
-    """What the cards, charts and table depend on: not the map's level or measure."""
-    return {k: v for k, v in state.as_dict().items() if k not in ("level", "metric")}
+    """What the cards, charts and table depend on: not the map's level, and of its measure only the measure
+    the charts show (chart_metric), so moving the map between two measures the charts do not follow (life
+    expectancy to deprivation, say) recomputes and resends nothing below the map."""
+    part = {k: v for k, v in state.as_dict().items() if k != "level"}
+    part["metric"] = chart_metric(state.metric)
+    return part
 
 
 def trend_part(state: ViewState) -> dict:
-    """What the trend depends on: the selection without its year or band (it is always by fifth)."""
+    """What the trend depends on: the selection without its year or band (it is always by fifth); its measure
+    and how fifths are formed stay."""
     return {k: v for k, v in selection_part(state).items() if k not in ("year", "band")}
 
 
