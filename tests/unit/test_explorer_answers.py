@@ -203,8 +203,10 @@ def test_downloads_say_which_fifths_and_measure_the_charts_used(atlas):
     from dashboard.pages.explorer.downloads import chart_data
 
     practices = view.selection(atlas, state)
-    assert chart_data(atlas, state, practices)["chart-deprivation"].equals(
-        charts.deprivation_table(atlas, state, practices))
+    shown = chart_data(atlas, state, practices)["chart-deprivation"]  # the chart's own table, labelled
+    drawn = charts.deprivation_table(atlas, state, practices)
+    assert shown.columns[0] == "Deprivation tenth (1 = most deprived)" and shown.iloc[:, 0].tolist() == drawn["band"].tolist()
+    assert shown["Payments per weighted patient (£)"].tolist() == drawn["value"].round(2).tolist()
 
 
 def test_the_exclusion_of_prescribing_and_dispensing_heads_the_measure_list():
