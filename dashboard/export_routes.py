@@ -16,7 +16,7 @@ from flask import Flask, Response, request, send_file
 from . import exports, jobs
 from .data.query import load_atlas
 from .security import ExportsBusy
-from .state import shorten
+from .state import FIFTHS, shorten
 
 
 def notice_page(status: int, title: str, message: str, headers: dict | None = None) -> Response:
@@ -61,8 +61,13 @@ def install(server: Flask) -> None:
         if year not in atlas.years:
             return notice_page(404, "No such year", f"There is no data for the year “{shorten(year)}”. "
                                f"Years available: {atlas.years[0]} to {atlas.latest_year}.")
+        fifths = request.args.get("fifths", "") or "patients"
+        if fifths not in FIFTHS:
+            return notice_page(404, "No such way of forming fifths",
+                               f"“{shorten(fifths)}” is not a way of forming deprivation fifths: use patients or "
+                               "practices.")
         try:
-            body = jobs.export_bytes(atlas, kind, code, year)
+            body = jobs.export_bytes(atlas, kind, code, year, fifths=fifths)
         except ExportsBusy as busy:
             return notice_page(503, "Please try again in a minute", str(busy),
                                {"Retry-After": str(jobs.RETRY_AFTER_SECONDS)})

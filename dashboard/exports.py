@@ -41,20 +41,22 @@ def briefing_sources(manifest: dict) -> list[str]:
     return [*sources.credits(manifest), MARMOT_CREDIT]
 
 
-def download_path(kind: str, code: str, year: str) -> str:
-    """The link a page gives for a download: plain GET, so it can be shared, cached and retried."""
+def download_path(kind: str, code: str, year: str, fifths: str = "patients") -> str:
+    """The link a page gives for a download: plain GET, so it can be shared, cached and retried. It carries the
+    page's way of forming fifths, so the briefing states the same comparison as the page it came from."""
     from urllib.parse import quote, urlencode
 
-    return f"/download/{kind}/{quote(code, safe=':')}.{KINDS[kind].extension}?{urlencode({'year': year})}"
+    query = {"year": year, **({} if fifths == "patients" else {"fifths": fifths})}
+    return f"/download/{kind}/{quote(code, safe=':')}.{KINDS[kind].extension}?{urlencode(query)}"
 
 
-def briefing_materials(atlas, code: str, year: str) -> dict:
+def briefing_materials(atlas, code: str, year: str, fifths: str = "patients") -> dict:
     """Everything a briefing or pack holds, computed from the same functions as the page."""
     from dashboard.figures import print_charts
 
     data = profiles.profile(atlas, code, year)
     practices = profiles.area_practices(atlas, code, year)
-    pay_table, le_table = profiles.gradient_tables(atlas, practices, year)
+    pay_table, le_table = profiles.gradient_tables(atlas, practices, year, fifths)
     trend = profiles.trend(atlas, code)
     level = data["level"]
     geo = atlas.folder / "geo" / f"{'region' if level == 'country' else level}.geojson"
@@ -75,7 +77,7 @@ def briefing_materials(atlas, code: str, year: str) -> dict:
     rows = [(REGISTRY[m].label, REGISTRY[m].format(data["values"][m]), REGISTRY[m].format(data["england"][m]))
             for m in BRIEFING_HEADLINE]
     sentences = briefing.briefing_sentences(
-        data["name"], year, data["values"], data["england"], profiles.payment_gap(practices, data["name"]),
+        data["name"], year, data["values"], data["england"], profiles.payment_gap(practices, data["name"], fifths),
         versus_england=inequality.against_reference(practices, briefing.PAYMENT, atlas.england_sums(year),
                                                     data["name"]))
     pdf = briefing.briefing_pdf(
@@ -117,9 +119,9 @@ def filename(atlas, kind: str, code: str, year: str) -> str:
     return downloads.safe_filename(f"equity-atlas-{name}-{year}-{kind}", KINDS[kind].extension)
 
 
-def build(atlas, kind: str, code: str, year: str) -> bytes:
-    """The file's bytes. Callers have checked kind, code and year against the Atlas."""
-    materials = briefing_materials(atlas, code, year)
+def build(atlas, kind: str, code: str, year: str, fifths: str = "patients") -> bytes:
+    """The file's bytes. Callers have checked kind, code, year and fifths against the Atlas."""
+    materials = briefing_materials(atlas, code, year, fifths)
     if kind == "briefing":
         return materials["pdf"]
     name = materials["data"]["name"]

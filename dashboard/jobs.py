@@ -144,19 +144,21 @@ def export_cache(env: Mapping[str, str] | None = None):
         return _caches[folder]
 
 
-def cache_key(atlas, kind: str, code: str, year: str) -> str:
+def cache_key(atlas, kind: str, code: str, year: str, fifths: str = "patients") -> str:
     """A file depends on the data build and, through its "made on" line, on the day."""
-    return f"{KEY_PREFIX}{kind}:{code}:{year}:{atlas.manifest.get('built_at', '')}:{date.today().isoformat()}"
+    return (f"{KEY_PREFIX}{kind}:{code}:{year}:{fifths}:{atlas.manifest.get('built_at', '')}:"
+            f"{date.today().isoformat()}")
 
 
-def export_bytes(atlas, kind: str, code: str, year: str, env: Mapping[str, str] | None = None) -> bytes:
+def export_bytes(atlas, kind: str, code: str, year: str, env: Mapping[str, str] | None = None,
+                 fifths: str = "patients") -> bytes:
     """The file, from the cache or built now within the bounds. Raises ExportsBusy when none is free.
 
     kind, code and year must already be checked against exports.KINDS and the Atlas.
     """
     env = os.environ if env is None else env
     cache = export_cache(env)
-    key = cache_key(atlas, kind, code, year)
+    key = cache_key(atlas, kind, code, year, fifths)
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -165,17 +167,17 @@ def export_bytes(atlas, kind: str, code: str, year: str, env: Mapping[str, str] 
         if cached is not None:
             return cached
         if redis_url(env):
-            body = _build_on_celery(kind, code, year, env)
+            body = _build_on_celery(kind, code, year, env, fifths)
         else:
             with machine_slot(env):
                 from . import exports
 
-                body = exports.build(atlas, kind, code, year)
+                body = exports.build(atlas, kind, code, year, fifths)
         cache.set(key, body, expire=24 * 3600)  # before the build lock is released, so waiters find it
     return body
 
 
-def _build_on_celery(kind: str, code: str, year: str, env: Mapping[str, str]) -> bytes:
+def _build_on_celery(kind: str, code: str, year: str, env: Mapping[str, str], fifths: str = "patients") -> bytes:
     """Queue the build on a worker and wait for it; the task id never leaves this function.
 
     The caller holds export_slot(), which bounds the web threads waiting on workers.
@@ -184,7 +186,7 @@ def _build_on_celery(kind: str, code: str, year: str, env: Mapping[str, str]) ->
 
     app = celery_for(redis_url(env))
     expires = float(env.get(QUEUE_SECONDS_ENV) or JOB_SECONDS)
-    result = app.send_task(TASK_NAME, args=(kind, code, year), expires=expires)
+    result = app.send_task(TASK_NAME, args=(kind, code, year, fifths), expires=expires)
     try:
         encoded = result.get(timeout=expires + float(env.get(JOB_SECONDS_ENV) or JOB_SECONDS), propagate=True)
     except CeleryTimeout:
@@ -195,15 +197,16 @@ def _build_on_celery(kind: str, code: str, year: str, env: Mapping[str, str]) ->
     return base64.b64decode(encoded)
 
 
-def _build_export_task(kind: str, code: str, year: str) -> str:
+def _build_export_task(kind: str, code: str, year: str, fifths: str = "patients") -> str:
     """On a worker: check the request again (a queue is not trusted either), build, return base64."""
     from . import exports
     from .data.query import load_atlas
 
     atlas = load_atlas()
-    if kind not in exports.KINDS or atlas.area(code) is None or year not in atlas.years:
+    if kind not in exports.KINDS or atlas.area(code) is None or year not in atlas.years or \
+            fifths not in ("patients", "practices"):
         raise ValueError("unknown download")
-    return base64.b64encode(exports.build(atlas, kind, code, year)).decode("ascii")
+    return base64.b64encode(exports.build(atlas, kind, code, year, fifths)).decode("ascii")
 
 
 def celery_for(url: str):

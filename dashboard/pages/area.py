@@ -94,7 +94,7 @@ def layout(search: str = "", code: str = "", **_params):
         ]),
         html.Div(className="area-actions", children=[
             # Plain links: a download can be shared, retried and cached, and no job runs on the page.
-            *[html.A(kind.label, id=f"area-{name}", href=download_path(name, code, year),
+            *[html.A(kind.label, id=f"area-{name}", href=download_path(name, code, year, fifths),
                      className="button" if name == "briefing" else "button button-secondary")
               for name, kind in KINDS.items()],
             dcc.Link("Compare with another area", href=f"/compare?areas={code}", className="button-link"),
@@ -422,4 +422,4 @@ def change_year(year, code, search=None):
         return (no_update,) * (2 + len(KINDS))
     fifths, _ = requested_fifths(search)
     return (area_body(atlas, code, year, fifths), page_query(year, fifths),
-            *[download_path(name, code, year) for name in KINDS])
+            *[download_path(name, code, year, fifths) for name in KINDS])

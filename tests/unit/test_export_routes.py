@@ -72,3 +72,24 @@ def test_a_chart_drawn_twice_gives_the_same_bytes():
     first = print_charts.trend_lines(trend, "Coventry", "payments_per_weighted_patient", "Payments")
     second = print_charts.trend_lines(trend, "Coventry", "payments_per_weighted_patient", "Payments")
     assert first == second
+
+
+def test_a_briefing_states_the_comparison_in_the_fifths_of_the_page_it_came_from(client):
+    """?fifths=practices on the area page goes into its download links, and the PDF then says the same thing."""
+    import pypdf
+
+    from dashboard.exports import download_path
+    from dashboard.pages.area import change_year
+
+    _, _, briefing, pack = change_year("2022-23", "E09000028", "?year=2022-23&fifths=practices")
+    assert briefing == download_path("briefing", "E09000028", "2022-23", "practices")
+    assert briefing.endswith("year=2022-23&fifths=practices") and pack.endswith("&fifths=practices")
+    texts = {}
+    for fifths, url in (("practices", briefing), ("patients", download_path("briefing", "E09000028", "2022-23"))):
+        response = client.get(url)
+        assert response.status_code == 200
+        reader = pypdf.PdfReader(io.BytesIO(response.data))
+        texts[fifths] = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "fifths of practices within Southwark" in texts["practices"]
+    assert "fifths of patients within Southwark" in texts["patients"]
+    assert client.get("/download/briefing/E09000028.pdf?fifths=households").status_code == 404
