@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import area_metrics, boundary, inequality
 from dashboard.cache import bytes_cache
 from dashboard.components.headline import patients_basis_note
-from dashboard.components.search import search_form
+from dashboard.components.notice import missing
 from dashboard.components.spine import spine_section
 from dashboard.data import profiles, sources
 from dashboard.data.query import load_atlas
@@ -62,13 +62,8 @@ def page_query(year: str, fifths: str) -> str:
 
 
 def no_such_area(code: str) -> html.Div:
-    return html.Div(className="not-found", children=[
-        html.H1("No such area"),
-        html.P(f"We have no area with the code “{shorten(code)}”. Codes look like E08000026 (a local "
-               "authority), E54000030 (an ICB), E40000007 (an NHS region) or marmot:coventry."),
-        search_form("", "area-missing"),
-        html.P(dcc.Link("Back to the map of England", href="/")),
-    ])
+    return missing("No such area", "area", code, "Codes look like E08000026 (a local authority), E54000030 (an "
+                   "ICB), E40000007 (an NHS region) or marmot:coventry.", "area-missing")
 
 
 @route("/area/<code>", "Area profile · Equity Atlas")

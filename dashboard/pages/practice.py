@@ -15,27 +15,21 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import boundary, inequality
 from dashboard.components.headline import patients_basis_note
-from dashboard.components.search import search_form
+from dashboard.components.notice import missing
 from dashboard.data import practice_profile as profile
 from dashboard.data.aggregates import COMPONENTS
 from dashboard.data.query import load_atlas
 from dashboard.figures import practice as practice_figures
 from dashboard.metrics import REGISTRY, format_value
 from dashboard.pages import route
-from dashboard.state import shorten
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 PER_PATIENT = profile.PER_PATIENT
 
 
 def no_such_practice(code: str) -> html.Div:
-    return html.Div(className="not-found", children=[
-        html.H1("No such practice"),
-        html.P(f"We have no practice with the code “{shorten(code)}” in any year of NHS payments to general "
-               "practice. Practice codes look like G85013: a letter and five letters or digits."),
-        search_form("", "practice-missing"),
-        html.P(dcc.Link("Back to the map of England", href="/")),
-    ])
+    return missing("No such practice", "practice", code, "None of the yearly NHS payments files lists it. Practice "
+                   "codes look like G85013: a letter and five letters or digits.", "practice-missing")
 
 
 @route("/practice/<practice>", "Practice · Equity Atlas")
