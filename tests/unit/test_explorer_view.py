@@ -71,3 +71,16 @@ def test_selection_is_the_filters_then_the_area(atlas):
     assert selection_name(atlas, state) == "Coventry"
     assert selection_name(atlas, ViewState(year=atlas.latest_year, rurality=["Rural"])) == "Filtered practices"
     assert selection_name(atlas, ViewState(year=atlas.latest_year)) == "England"
+
+
+@pytest.mark.parametrize("settings", [dict(area="E08000026"), dict(area="marmot:coventry", dispensing=["No"]),
+                                      dict(area="E54000030", quintile=[1, 2]), dict(area="E92000001")])
+def test_narrowing_to_an_area_is_the_filters_and_the_area_together(atlas, settings):
+    """selection() narrows within the filtered rows: the same practices as both selections intersected."""
+    state = ViewState(year=atlas.years[-3], **settings)
+    narrowing = atlas.area_filters(state.area, state.year)
+    for all_years in (False, True):
+        filtered = atlas.select(state.filters(), all_years=all_years)
+        both = filtered[filtered.index.isin(atlas.select(narrowing, all_years=all_years).index)]
+        assert selection(atlas, state, all_years=all_years).index.equals(both.index)
+        assert len(both) > 0

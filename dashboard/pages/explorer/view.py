@@ -130,7 +130,7 @@ def selection(atlas, state: ViewState, all_years: bool = False):
     if state.area:
         narrowing = atlas.area_filters(state.area, state.year)
         if narrowing is not None:
-            practices = practices[practices.index.isin(atlas.select(narrowing, all_years=all_years).index)]
+            practices = atlas.select(narrowing, all_years=all_years, within=practices)
     return practices
 
 
