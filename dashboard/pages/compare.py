@@ -12,6 +12,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import area_metrics, boundary, inequality
+from dashboard.components.downloads_section import downloads_section
 from dashboard.data import profiles
 from dashboard.data.query import load_atlas
 from dashboard.figures import palette
@@ -72,13 +73,10 @@ def layout(search: str = "", **_params):
                            options=[{"label": f"IMD {e}", "value": e} for e in reversed(area_metrics.IMD_EDITIONS)]),
         ]),
         html.Div(id="compare-body", children=compare_body(atlas, codes, edition)),
-        html.Section(className="downloads", **{"aria-labelledby": "compare-downloads-title"}, children=[
-            html.H2("Take this comparison with you", id="compare-downloads-title"),
-            html.Button("Download comparison (CSV)", id="compare-download-csv", className="button"),
-            html.P("The file carries its sources, the areas and year compared, the date made and the Open "
-                   "Government Licence attribution.", className="control-hint"),
-            dcc.Download(id="compare-download"),
-        ]),
+        downloads_section("compare", "Take this comparison with you",
+                          [("compare-download-csv", "Download comparison (CSV)")],
+                          "The file carries its sources, the areas and year compared, the date made and the Open "
+                          "Government Licence attribution."),
     ])
 
 

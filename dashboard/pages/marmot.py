@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import Input, Output, callback, ctx, dcc, html, no_update
 
 from dashboard import boundary, metrics
+from dashboard.components.downloads_section import downloads_section
 from dashboard.data import profiles
 from dashboard.data.query import load_atlas
 from dashboard.figures import marmot as marmot_figures
@@ -95,15 +96,11 @@ def layout(search: str = "", **_params):
             html.P("Places joined in different years, so this comparison describes where Marmot Places are, not "
                    "what the partnership achieved.", className="control-hint"),
         ]),
-        html.Section(className="downloads", **{"aria-labelledby": "marmot-downloads-title"}, children=[
-            html.H2("Take these figures with you", id="marmot-downloads-title"),
-            html.Button("Download the list of places (CSV)", id="marmot-download-list", className="button"),
-            html.Button("Download Marmot Places against the rest of England, every year (CSV)",
-                        id="marmot-download-together", className="button"),
-            html.P("Each file carries its sources, the date made and the Open Government Licence attribution.",
-                   className="control-hint"),
-            dcc.Download(id="marmot-download"),
-        ]),
+        downloads_section("marmot", "Take these figures with you",
+                          [("marmot-download-list", "Download the list of places (CSV)"),
+                           ("marmot-download-together",
+                            "Download Marmot Places against the rest of England, every year (CSV)")],
+                          "Each file carries its sources, the date made and the Open Government Licence attribution."),
     ])
 
 

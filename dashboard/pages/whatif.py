@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from dashboard import boundary, whatif
+from dashboard.components.downloads_section import downloads_section
 from dashboard.data.query import LEVEL_COLUMN, LEVELS, load_atlas
 from dashboard.figures import map as map_figures
 from dashboard.figures import palette
@@ -88,13 +89,10 @@ def layout(search: str = "", **_params):
                 dcc.Graph(id="whatif-bars", config={"displaylogo": False}, style={"height": "380px"}),
                 html.P(id="whatif-bars-alt", className="chart-alt"),
                 html.Div(id="whatif-methods"),
-                html.Section(className="downloads", **{"aria-labelledby": "whatif-downloads-title"}, children=[
-                    html.H2("Take this illustration with you", id="whatif-downloads-title"),
-                    html.Button("Download change by area (CSV)", id="whatif-download-csv", className="button"),
-                    html.P("The file says which rule, uplift and year it shows, and carries its sources, the date "
-                           "made and the Open Government Licence attribution.", className="control-hint"),
-                    dcc.Download(id="whatif-download"),
-                ]),
+                downloads_section("whatif", "Take this illustration with you",
+                                  [("whatif-download-csv", "Download change by area (CSV)")],
+                                  "The file says which rule, uplift and year it shows, and carries its sources, "
+                                  "the date made and the Open Government Licence attribution."),
             ]),
         ]),
     ])
