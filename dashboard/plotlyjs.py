@@ -118,12 +118,21 @@ class AtlasDash(dash.Dash):
         return self.get_relative_path(f"/{ROUTE}{bundle_name()}")
 
     def interpolate_index(self, **kwargs):
-        kwargs["metas"] = kwargs.get("metas", "") + "".join(preload_links(self.plotlyjs_url))
+        kwargs["metas"] = kwargs.get("metas", "") + "".join(
+            preload_links(self.plotlyjs_url, self.config.requests_pathname_prefix))
         return super().interpolate_index(**kwargs)
 
 
-def preload_links(plotlyjs_src: str) -> list[str]:
-    """<link rel=preload> tags for this request: plotly.js always, and the explorer's first boundaries."""
+# dcc's code for graphs and dropdowns, which it fetches only once a page's layout has arrived and names
+# one (webpack chunks of dash-core-components, at these paths in Dash 4.4). Preloaded, they arrive with
+# the page's other scripts instead of a round trip later, just before the map. If a release renames them
+# the preloads are wasted, and tests/e2e/test_explorer.py's check that each preload is used fails.
+DCC_CHUNKS = ("async-graph.js", "async-dropdown.js")
+
+
+def preload_links(plotlyjs_src: str, prefix: str = "/") -> list[str]:
+    """<link rel=preload> tags for this request: plotly.js and dcc's chunks always, and the explorer's first
+    boundaries."""
     from html import escape
 
     from flask import has_request_context, request
@@ -131,6 +140,8 @@ def preload_links(plotlyjs_src: str) -> list[str]:
     from .state import LEVELS  # the explorer's map levels, each with its boundaries at /geo/<level>.geojson
 
     links = [f'<link rel="preload" id="plotlyjs-src" href="{escape(plotlyjs_src)}" as="script">']
+    links += [f'<link rel="preload" href="{escape(prefix)}_dash-component-suites/dash/dcc/{chunk}" as="script">'
+              for chunk in DCC_CHUNKS]
     if has_request_context() and request.path == "/":
         level = request.args.get("level", "la")
         for name in (level if level in LEVELS else "la", "marmot"):

@@ -37,22 +37,48 @@ def area_options(atlas, level: str) -> list[dict]:
     return [{"label": row.name, "value": row.code} for row in atlas.areas_at(level).itertuples()]
 
 
-def filter_control(atlas, flt, value, marmot):
+def marmot_options(atlas) -> list[dict]:
+    marmot = atlas.marmot_places[atlas.marmot_places["mapped"]].sort_values("name")
+    return [{"label": r.name, "value": r.slug} for r in marmot.itertuples()]
+
+
+def dropdown_options(atlas, flt) -> list[dict]:
+    """Every option of a filter shown as a searchable list (areas, Marmot Places or codes)."""
+    if flt.kind == "area":
+        return area_options(atlas, flt.level)
+    if flt.kind == "marmot":
+        return marmot_options(atlas)
+    return code_options(atlas, flt)
+
+
+def panel_lists(atlas) -> dict[str, list[dict]]:
+    """Control id -> full options, for every dropdown in the filter panel.
+
+    Why one table: the panel's dropdowns come with only their chosen options and get these lists once the
+    map is drawn (see filter_panel), and what fills them must be what the page would have held.
+    """
+    return {"f-year": [{"label": y, "value": y} for y in reversed(atlas.years)],
+            "f-metric": measure_options(),
+            **{f"f-{flt.key}": dropdown_options(atlas, flt) for flt in FILTERS if flt.kind != "choice"}}
+
+
+def chosen_options(options: list[dict], value) -> list[dict]:
+    """Only the chosen options: what a list filled later must show meanwhile (Dash's dropdown drops a
+    chosen value that its options do not hold)."""
+    chosen = set(value if isinstance(value, list) else [value])
+    return [option for option in options if option["value"] in chosen]
+
+
+def filter_control(flt, value, options: list[dict], full_length: int):
     """A filter's control, as its declaration says: a searchable list of areas, or ticks for few choices."""
     control_id = f"f-{flt.key}"
-    if flt.kind == "area":
-        return labelled(flt.label, control_id, dcc.Dropdown(
-            id=control_id, options=area_options(atlas, flt.level), value=value, multi=True,
-            placeholder=f"All {LEVEL[flt.level].plural}"))
-    if flt.kind == "marmot":
-        return labelled(flt.label, control_id, dcc.Dropdown(
-            id=control_id, options=[{"label": r.name, "value": r.slug} for r in marmot.itertuples()],
-            value=value, multi=True, placeholder="All areas"))
-    if flt.kind == "code":
-        return labelled(flt.label, control_id, dcc.Dropdown(
-            id=control_id, options=code_options(atlas, flt), value=value, multi=True,
-            placeholder=f"All ({len(code_options(atlas, flt)):,} listed)"), hint=flt.description)
-    return checklist(control_id, flt.label, [{"label": label, "value": v} for v, label in flt.choices], value)
+    if flt.kind == "choice":
+        return checklist(control_id, flt.label, [{"label": label, "value": v} for v, label in flt.choices], value)
+    placeholder = {"area": f"All {LEVEL[flt.level].plural}" if flt.level else "",
+                   "marmot": "All areas", "code": f"All ({full_length:,} listed)"}[flt.kind]
+    return labelled(flt.label, control_id, dcc.Dropdown(
+        id=control_id, options=options, value=value, multi=True, placeholder=placeholder),
+        hint=flt.description if flt.kind == "code" else None)
 
 
 EXCLUDING = ", excluding prescribing and dispensing"
@@ -88,12 +114,23 @@ def _code_options(atlas, column: str, name_column: str | None) -> list[dict]:
     return [{"label": label, "value": code} for code, label in sorted(rows, key=lambda r: r[1].lower())]
 
 
-def filter_panel(atlas, state: ViewState) -> html.Div:
-    marmot = atlas.marmot_places[atlas.marmot_places["mapped"]].sort_values("name")
-    return html.Div(className="filter-panel", children=[
+def filter_panel(atlas, state: ViewState, fill_later: dict | None = None) -> html.Div:
+    """The panel; with fill_later (data-* attributes of assets/lazy.js), its dropdowns hold only their chosen
+    options until the map is drawn, and a callback then fills them from panel_lists.
+
+    Why: Dash's dropdown indexes every option for search as it mounts (every substring of every word of
+    every label and value); for the panel's lists, 1,326 PCNs above all, that took about 300 ms of the
+    browser's one main thread, between the visitor and the first map.
+    """
+    lists = panel_lists(atlas)
+
+    def options(control_id: str, value) -> list[dict]:
+        return chosen_options(lists[control_id], value) if fill_later else lists[control_id]
+
+    panel = html.Div(className="filter-panel", children=[
         html.H2("Choose what to see", className="panel-heading"),
         labelled("Year", "f-year", dcc.Dropdown(
-            id="f-year", options=[{"label": y, "value": y} for y in reversed(atlas.years)], value=state.year,
+            id="f-year", options=options("f-year", state.year), value=state.year,
             clearable=False, searchable=False)),
         html.Fieldset(className="control", children=[
             html.Legend("Map areas", className="control-label"),
@@ -102,10 +139,12 @@ def filter_panel(atlas, state: ViewState) -> html.Div:
                            labelClassName="radio-label"),
         ]),
         labelled("Measure on the map and charts", "f-metric", dcc.Dropdown(
-            id="f-metric", options=measure_options(), value=state.metric, clearable=False, optionHeight=50),
+            id="f-metric", options=options("f-metric", state.metric), value=state.metric, clearable=False,
+            optionHeight=50),
             hint=MEASURE_HINT),
         html.H2("Filter practices", className="panel-heading"),
-        *[filter_control(atlas, flt, getattr(state, flt.key), marmot) for flt in FILTERS],
+        *[filter_control(flt, getattr(state, flt.key), options(f"f-{flt.key}", getattr(state, flt.key)) if
+                         flt.kind != "choice" else [], len(lists.get(f"f-{flt.key}", []))) for flt in FILTERS],
         html.Fieldset(className="control", children=[
             html.Legend("Deprivation bands in charts", className="control-label"),
             dcc.RadioItems(id="f-band", options=[{"label": "Fifths (quintiles)", "value": "quintile"},
@@ -125,3 +164,4 @@ def filter_panel(atlas, state: ViewState) -> html.Div:
         html.P("No boxes ticked means no restriction.", className="control-hint"),
         html.Button("Reset all filters", id="f-reset", className="button button-secondary", n_clicks=0),
     ])
+    return html.Div(panel, **fill_later) if fill_later else panel

@@ -85,6 +85,10 @@ def choropleth_map(level: str, codes: Sequence[str], values: Sequence[float], na
                    marmot_codes: Sequence[str] = ()) -> go.Figure:
     """Areas coloured by `metric` (id or Metric) for `year`; traces in the order of the *_TRACE constants.
 
+    Traces with nothing to draw yet (no selected area, no practices) are hidden, and the patches that
+    fill them show them: maplibre then builds no layers for them, and each layer kind costs a shader
+    compile before the first map appears (slow in software WebGL).
+
     marmot_codes are the feature ids in the Marmot outline file (e.g. "marmot:coventry").
     """
     metric = _metric(metric)
@@ -112,16 +116,16 @@ def choropleth_map(level: str, codes: Sequence[str], values: Sequence[float], na
         geojson=geojson_url, featureidkey="id", locations=[selected] if selected else [],
         z=[0] if selected else [], colorscale=TRANSPARENT, showscale=False,
         marker={"line": {"color": palette.OKABE_ITO["black"], "width": 4.5}}, hoverinfo="skip",
-        name="Selected area", showlegend=False,
+        name="Selected area", showlegend=False, visible=bool(selected),
     )
     practices = go.Scattermap(
         lon=[], lat=[], mode="markers", name="Practices", text=[], customdata=[],
         marker={"size": PRACTICE_SIZE_PX[0], "color": palette.MAP_DISPENSING_COLOURS["No"], "opacity": 0.85},
-        hovertemplate=PRACTICE_HOVER, showlegend=False,
+        hovertemplate=PRACTICE_HOVER, showlegend=False, visible=False,
     )
     picked = go.Scattermap(lon=[], lat=[], mode="markers", name="Chosen practice", text=[], hoverinfo="text",
                            marker={"size": 22, "color": palette.OKABE_ITO["black"], "opacity": 0.6},
-                           showlegend=False)
+                           showlegend=False, visible=False)
     fig = palette.new_figure([area, marmot, highlight, practices, picked])
     fig.update_layout(
         template=palette.TEMPLATE, uirevision="map", margin={"l": 0, "r": 0, "t": 0, "b": 0},
@@ -175,6 +179,7 @@ def practice_points(frame: pd.DataFrame) -> dict:
                    "opacity": 0.85},
         "hovertemplate": PRACTICE_HOVER,
         "showlegend": False,
+        "visible": True,
     }
 
 
@@ -200,12 +205,12 @@ def area_values(level: str, codes: Sequence[str], values: Sequence[float], names
 
 
 def no_points() -> dict:
-    return {"lon": [], "lat": [], "text": [], "customdata": []}
+    return {"lon": [], "lat": [], "text": [], "customdata": [], "visible": False}
 
 
 def highlight_point(row: dict | None) -> dict:
     """A ring around one practice (a table row as a dict), or nothing."""
     if not row or row.get("lon") is None or row.get("lat") is None:
-        return {"lon": [], "lat": [], "text": []}
-    return {"lon": [row["lon"]], "lat": [row["lat"]], "text": [f"{row.get('practice_name', '')} "
-                                                               f"({row.get('practice_code', '')})"]}
+        return {"lon": [], "lat": [], "text": [], "visible": False}
+    return {"lon": [row["lon"]], "lat": [row["lat"]], "visible": True,
+            "text": [f"{row.get('practice_name', '')} ({row.get('practice_code', '')})"]}

@@ -74,11 +74,65 @@ def test_the_map_is_drawn_by_the_partial_bundle_and_the_full_one_is_never_fetche
     assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
 
 
-def choose(page, control_id: str, option_text: str):
-    """Open a dcc.Dropdown (Dash 4: a button; its list opens in a popover beside it) and click an option."""
+def choose(page, control_id: str, option_text: str, search: bool = False):
+    """Open a dcc.Dropdown (Dash 4: a button; its list opens in a popover beside it) and click an option.
+
+    The panel's lists arrive once the map is drawn: a person who opens one sooner sees the chosen option only.
+    """
+    page.wait_for_selector("[data-lazy-store='ex-lists-seen'][data-lazy-revealed='true']", timeout=20_000)
     page.locator(f"#{control_id}").click()
     menu = page.locator(f".dash-dropdown-wrapper:has(#{control_id}) .dash-dropdown-content")
+    if search:
+        menu.locator("input.dash-dropdown-search").fill(option_text)
     menu.get_by_text(option_text, exact=True).click()
+
+
+def test_the_filter_lists_arrive_after_the_map_and_a_pcn_can_be_chosen_from_them(page, app_url):
+    """The panel's dropdowns come with the chosen options only (indexing 1,326 PCNs for search held up the
+    first map); once the map is drawn their lists arrive, and a PCN found by typing filters everything."""
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    page.wait_for_selector("[data-lazy-store='ex-lists-seen'][data-lazy-revealed='true']", timeout=20_000)
+    page.wait_for_timeout(1000)
+    fills = [r for r in requests if is_callback(r) and (r.post_data_json or {}).get("output", "").startswith(
+        "..f-year.options...f-metric.options")]
+    assert len(fills) == 1, [(r.post_data_json or {}).get("output") for r in requests if is_callback(r)]
+    choose(page, "f-pcn", "SOUTH SOUTHWARK PCN (U60094)", search=True)
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.querySelector('#ex-cards').innerText.includes('Filtered practices')",
+                           timeout=15_000)
+    assert query(page)["pcn"] == "U60094"
+    assert int(card_value(page, "Practices")) < 30
+    page.locator("#f-metric").click()  # a list filled later holds every measure
+    menu = page.locator(".dash-dropdown-wrapper:has(#f-metric) .dash-dropdown-content")
+    menu.get_by_text("Life expectancy, female", exact=True).wait_for(timeout=5_000)
+    assert menu.locator(".dash-dropdown-option").count() == len(ids_of_measures())
+    page.keyboard.press("Escape")
+
+
+def ids_of_measures() -> list[str]:
+    from dashboard.metrics import REGISTRY
+
+    return list(REGISTRY)
+
+
+def test_the_preloaded_scripts_are_the_ones_the_page_uses(page, app_url):
+    """Each <link rel=preload> (plotly.js, dcc's graph and dropdown code, the boundaries) is fetched once and
+    used: if Dash renamed its chunks, the preload would be wasted and the chunk fetched again."""
+    requested, console = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    page.wait_for_timeout(3500)  # Chromium warns of a preload unused 3 s after the load event
+    preloads = page.evaluate("[...document.querySelectorAll('link[rel=preload]')].map(l => l.href)")
+    assert any(url.endswith("/async-graph.js") for url in preloads)
+    assert any(url.endswith("/async-dropdown.js") for url in preloads)
+    for url in preloads:
+        assert requested.count(url) == 1, (url, requested)
+    assert not [m for m in console if "preload" in m], console
 
 
 def test_year_level_and_filters_update_everything(page, app_url):

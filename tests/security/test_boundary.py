@@ -250,3 +250,19 @@ def test_an_undeclared_input_is_refused_not_run(client, caplog):
             "t-out.children", [("t-undeclared", "n_clicks", 1)]))
     assert response.status_code == 204 and not ran
     assert "no rule declared for t-undeclared.n_clicks" in caplog.text
+
+
+def test_a_control_the_url_changes_comes_with_its_whole_list(client, app, view):
+    """The panel's dropdowns hold only their chosen options until the map is drawn; a value the state
+    callback sets must bring its list, or the dropdown would drop the value it does not list."""
+    from dashboard.components.controls import panel_lists
+    from dashboard.data.query import load_atlas
+
+    status, text = answer(client, sync_state_body(app, view, {"ex-url.search": "?pcn=U60094&year=2019-20"}))
+    assert status == 200
+    response = json.loads(text)["response"]
+    assert response["f-pcn"]["value"] == ["U60094"] and response["f-year"]["value"] == "2019-20"
+    lists = panel_lists(load_atlas())
+    assert response["f-pcn"]["options"] == lists["f-pcn"] and len(lists["f-pcn"]) > 1000
+    assert response["f-year"]["options"] == lists["f-year"]
+    assert "options" not in response.get("f-metric", {}) and "f-la" not in response  # unchanged: not re-sent

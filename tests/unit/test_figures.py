@@ -193,6 +193,21 @@ def test_choropleth_without_marmot_or_selection_keeps_order():
     assert len(fig.data[SELECTED_TRACE].locations) == 0
 
 
+def test_traces_with_nothing_to_draw_are_hidden_until_a_patch_fills_them():
+    """maplibre builds no layers (and compiles no shaders) for hidden traces before the first map."""
+    codes, values, names = area_inputs(10)
+    fig = choropleth_map("la", codes, values, names, "payments_per_weighted_patient", "2022-23", "/geo/la.geojson")
+    assert [fig.data[i].visible for i in (AREA_TRACE, SELECTED_TRACE, PRACTICE_TRACE, HIGHLIGHT_TRACE)] == [
+        None, False, False, False]
+    chosen = choropleth_map("la", codes, values, names, "payments_per_weighted_patient", "2022-23",
+                            "/geo/la.geojson", selected=codes[0])
+    assert chosen.data[SELECTED_TRACE].visible is True
+    rows = practices([("A1", 1, "No", 10_000, 8000, 1_200_000, 45.0, "2022-23")])
+    assert practice_points(rows)["visible"] is True and map_module.no_points()["visible"] is False
+    assert map_module.highlight_point({"lon": -1.5, "lat": 52.4, "practice_code": "A1"})["visible"] is True
+    assert map_module.highlight_point(None)["visible"] is False
+
+
 def test_choropleth_gap_metric_is_diverging_and_centred():
     codes, values, names = area_inputs(30)
     values = list(np.linspace(-3, 2, 30))

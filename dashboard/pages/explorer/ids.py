@@ -1,5 +1,7 @@
 """The explorer's component ids, in one place: the layout, the callbacks, assets/*.js and the tests use these."""
 
+from dashboard.dimensions import FILTERS
+
 URL = "ex-url"
 VIEW = "ex-state"  # the whole view (ViewState.as_dict)
 SELECTION = "ex-selection"  # what cards, charts and table depend on (no map level or measure)
@@ -18,6 +20,9 @@ CARDS = "ex-cards"
 GAP_SENTENCE = "ex-gap-sentence"
 GAP_ENGLAND = "ex-gap-england"  # the comparison in England-wide bands (the explorer's default)
 GAP_AREA = "ex-gap-area"  # a selected area's own bands: the sentence its profile page states
+LISTS_SEEN = "ex-lists-seen"  # set once the map is drawn: the filter panel's dropdowns then get their lists
+# The filter panel's dropdowns (components/controls.panel_lists holds their options).
+PANEL_LISTS = ("f-year", "f-metric", *(f"f-{flt.key}" for flt in FILTERS if flt.kind != "choice"))
 CHARTS_SEEN = "ex-charts-seen"
 CHARTS_PART = "ex-charts"
 TABLE_SEEN = "ex-table-seen"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dash import Input, Output, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import boundary
-from dashboard.components.controls import filter_panel
+from dashboard.components.controls import filter_panel, panel_lists
 from dashboard.components.headline import national_headline
 from dashboard.data.query import load_atlas
 from dashboard.figures import map as map_figures
@@ -42,6 +43,11 @@ def chart_block(chart_id: str, title: str) -> html.Section:
     ])
 
 
+def after_map(store: str) -> dict:
+    """assets/lazy.js: set `store` to true once the map is drawn and the element is near the screen."""
+    return {"data-lazy-store": store, "data-lazy-after": f"#{ids.MAP}"}
+
+
 @route("/", "Equity Atlas: explorer")
 def layout(search: str = "", **_params):
     from .maps import first_map, map_alternative, map_title
@@ -59,7 +65,9 @@ def layout(search: str = "", **_params):
         html.Div(id=ids.NOTICE, role="status", **{"aria-live": "polite"}, children=notice(notices)),
         html.H1("Where NHS money for general practice goes", className="page-title"),
         html.Div(className="explorer-grid", children=[
-            html.Aside(filter_panel(atlas, state), className="filters", **{"aria-label": "Filters"}),
+            dcc.Store(id=ids.LISTS_SEEN, data=False),
+            html.Aside(filter_panel(atlas, state, fill_later=after_map(ids.LISTS_SEEN)), className="filters",
+                       **{"aria-label": "Filters"}),
             html.Div(className="explorer-main", children=[
                 html.Section(id=ids.CARDS, className="cards", **{"aria-label": "Headline figures"}),
                 html.Section(className="map-block", **{"aria-labelledby": ids.MAP_TITLE}, children=[
@@ -81,14 +89,12 @@ def layout(search: str = "", **_params):
                 html.Div(id=ids.GAP_SENTENCE, className="gap-sentence"),
                 # Below the fold: built when scrolled near (assets/lazy.js), so the map is drawn first.
                 dcc.Store(id=ids.CHARTS_SEEN, data=False),
-                html.Div(id=ids.CHARTS_PART, className="charts lazy-part",
-                         **{"data-lazy-store": ids.CHARTS_SEEN, "data-lazy-after": f"#{ids.MAP}"},
+                html.Div(id=ids.CHARTS_PART, className="charts lazy-part", **after_map(ids.CHARTS_SEEN),
                          children=html.P("The charts appear as you scroll to them.", className="control-hint")),
                 html.Section(className="table-block", **{"aria-labelledby": "table-title"}, children=[
                     html.H2("Practices in this selection", id="table-title"),
                     dcc.Store(id=ids.TABLE_SEEN, data=False),
-                    html.Div(id=ids.TABLE_PART, className="lazy-part",
-                             **{"data-lazy-store": ids.TABLE_SEEN, "data-lazy-after": f"#{ids.MAP}"},
+                    html.Div(id=ids.TABLE_PART, className="lazy-part", **after_map(ids.TABLE_SEEN),
                              children=html.P("The table appears as you scroll to it.", className="control-hint")),
                 ]),
                 html.Section(className="downloads", **{"aria-labelledby": "downloads-title"}, children=[
@@ -107,6 +113,17 @@ def layout(search: str = "", **_params):
             ]),
         ]),
     ])
+
+
+@boundary.accepts({f"{ids.LISTS_SEEN}.data": boundary.flag})
+@callback([Output(control_id, "options") for control_id in ids.PANEL_LISTS], Input(ids.LISTS_SEEN, "data"),
+          prevent_initial_call=True)
+def fill_panel_lists(seen):
+    """The filter panel's dropdown lists, once the map is drawn (filter_panel says why)."""
+    if not seen:
+        raise PreventUpdate
+    lists = panel_lists(load_atlas())
+    return [lists[control_id] for control_id in ids.PANEL_LISTS]
 
 
 @boundary.accepts({f"{ids.CHARTS_SEEN}.data": boundary.flag})

@@ -81,6 +81,7 @@ def update_map(stored, show_practices):
     patch["data"][map_figures.SELECTED_TRACE]["locations"] = selected
     patch["data"][map_figures.SELECTED_TRACE]["z"] = [1] * len(selected)
     patch["data"][map_figures.SELECTED_TRACE]["geojson"] = f"/geo/{selected_level}.geojson"
+    patch["data"][map_figures.SELECTED_TRACE]["visible"] = bool(selected)
     points = map_figures.practice_points(selection(atlas, state)) if show_practices else map_figures.no_points()
     for key, value in points.items():
         patch["data"][map_figures.PRACTICE_TRACE][key] = value

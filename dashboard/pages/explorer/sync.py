@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Input, Output, State, callback, ctx, no_update
 
 from dashboard import boundary
-from dashboard.components.controls import CONTROL_FIELDS
+from dashboard.components.controls import CONTROL_FIELDS, panel_lists
 from dashboard.data.query import load_atlas
 from dashboard.state import ViewState
 
@@ -15,6 +15,9 @@ from .stores import VIEW_STORE
 from .view import Request, decide, selection_part, trend_part
 
 FIELD_OF = CONTROL_FIELDS  # control id -> ViewState field
+# The panel's dropdowns get their lists after the map (controls.filter_panel): a value set here must come with
+# its list, or a dropdown still holding only the chosen options would drop it.
+LISTED = {FIELD_OF[control_id]: control_id for control_id in ids.PANEL_LISTS}
 
 
 @boundary.accepts({
@@ -26,6 +29,7 @@ FIELD_OF = CONTROL_FIELDS  # control id -> ViewState field
 @callback(
     output={"url": Output(ids.URL, "search"),
             "controls": {name: Output(cid, "value") for cid, name in FIELD_OF.items()},
+            "options": {name: Output(cid, "options", allow_duplicate=True) for name, cid in LISTED.items()},
             "view": Output(ids.VIEW, "data"), "selection": Output(ids.SELECTION, "data"),
             "trend": Output(ids.TREND_SELECTION, "data"), "notice": Output(ids.NOTICE, "children")},
     inputs={"search": Input(ids.URL, "search"),
@@ -50,6 +54,8 @@ def sync_state(search, controls, reset, click, clear, stored, pathname):
     for key, part_of in (("selection", selection_part), ("trend", trend_part)):
         part = part_of(ViewState(**new_view)) if new_view else no_update
         parts[key] = part if old_view is None or part != part_of(old_view) else no_update
-    return {"url": decision.url, "controls": out_controls,
+    lists = panel_lists(load_atlas()) if any(out_controls[name] is not no_update for name in LISTED) else {}
+    options = {name: lists[cid] if out_controls[name] is not no_update else no_update for name, cid in LISTED.items()}
+    return {"url": decision.url, "controls": out_controls, "options": options,
             "view": no_update if new_view is not None and stored and new_view == stored else decision.view,
             **parts, "notice": decision.notice}
