@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .support import CHROMIUM_FLAGS, PAYLOADS, VIEWPORT, chromium_path, painted_fraction
+from .support import CHROMIUM_FLAGS, PAYLOADS, VIEWPORT, chromium_path, painted_fraction, wait_until_quiet
 
 CALLBACK_PATH = "/_dash-update-component"
 ACCEPT = {"Accept-Encoding": "gzip"}
@@ -209,16 +209,29 @@ def wait_for_map(page, selector: str, threshold: float = 0.08, timeout: float = 
                        "from white")
 
 
-def choose(page, control_id: str, option_text: str, search: bool = False) -> None:
+def choose(page, control_id: str, option_text: str, search: bool = False, attempts: int = 3) -> None:
     """Open a dcc.Dropdown and pick an option (typing first where a long list renders only its top).
 
-    Dash 4's dropdown is a button whose list opens in a popover beside it, with its own search box.
+    Dash 4's dropdown is a button whose list opens in a popover beside it, with its own search box. The
+    explorer's lists arrive once the map is drawn (assets/lazy.js marks the panel revealed): wait for that,
+    and if the list opened before it arrived, close it and open it again.
     """
-    page.locator(f"#{control_id}").click()
+    page.wait_for_function(
+        "id => { const part = document.getElementById(id).closest('[data-lazy-store]');"
+        " return !part || part.getAttribute('data-lazy-revealed') === 'true'; }", arg=control_id, timeout=30_000)
     menu = page.locator(f".dash-dropdown-wrapper:has(#{control_id}) .dash-dropdown-content")
-    if search:
-        menu.locator("input.dash-dropdown-search").type(option_text, delay=10)
-    menu.get_by_text(option_text, exact=True).click()
+    for attempt in range(attempts):
+        page.locator(f"#{control_id}").click()
+        if search:
+            menu.locator("input.dash-dropdown-search").fill(option_text)
+        try:
+            menu.get_by_text(option_text, exact=True).click(timeout=5_000)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(1_000)
 
 
 def click_map(page, selector: str, lon: float, lat: float) -> None:
@@ -283,6 +296,8 @@ def first_visits(browser, url: str, app: AppUnderTest, runs: int) -> dict:
     for run in range(runs + 1):
         gzip_only = run < runs
         context, page = new_page(browser, app.map_selector, gzip_only=gzip_only)
+        page.goto("about:blank")  # the window opens and settles first, as a visitor's already has
+        settled = wait_until_quiet()
         recorder = Recorder(page)
         try:
             page.goto(url + "/", wait_until="commit")
@@ -295,6 +310,7 @@ def first_visits(browser, url: str, app: AppUnderTest, runs: int) -> dict:
                 continue
             times.append(seconds)
             loads.append({
+                "window_settled_s": None if settled is None else round(settled, 2),
                 "bytes": sum(r.body_bytes for r in recorder.records),
                 "header_bytes": sum(r.header_bytes for r in recorder.records),
                 "requests": len(recorder.records),

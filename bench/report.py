@@ -190,7 +190,10 @@ def method_notes(results: dict) -> list[str]:
         "- **Map-only change**: a metric change (all responses; only the map depends on the metric) and the "
         "map's share of a year change (the state/URL callback and the map callback; charts and table "
         "legitimately change with the year and are counted in the year row above).",
-        "- **First load / first map**: a fresh browser profile per visit (first load: until the map is drawn and the network is quiet, without scrolling); first map = time from navigation start "
+        "- **First load / first map**: a fresh browser profile per visit, its window opened on about:blank and "
+        "left until the machine is quiet (a new Chromium window spends about two CPU-seconds building its own "
+        "UI; a visitor's window is already open), then the explorer's address (first load: until the map is "
+        "drawn and the network is quiet, without scrolling); first map = time from navigation start "
         "until maplibre has the area trace's features in its render tree and two animation frames have passed "
         "(page clock), confirmed by a screenshot with painted pixels. Software WebGL (SwiftShader) on the same "
         "two CPUs as the server.",

@@ -24,7 +24,7 @@ from .support import BENCH_DIR, PAYLOADS, PROJECT_ROOT, chromium_path, gunicorn
 
 PROFILES = {
     # calls per callback, seconds per callback before stopping early, first visits, load seconds
-    "full": {"calls": 200, "budget_s": 12.0, "warm": 5, "visits": 3, "users": 50, "load_s": 60},
+    "full": {"calls": 200, "budget_s": 12.0, "warm": 5, "visits": 5, "users": 50, "load_s": 60},
     "quick": {"calls": 20, "budget_s": 2.0, "warm": 2, "visits": 1, "users": 50, "load_s": 10},
 }
 STEPS = ("browser", "load", "callbacks", "naive", "build")

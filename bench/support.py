@@ -115,3 +115,27 @@ def percentile(values, q: float) -> float | None:
     import numpy as np
 
     return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(all jiffies, idle jiffies) of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return sum(fields), fields[3] + fields[4]  # idle + iowait
+
+
+def wait_until_quiet(max_seconds: float = 10.0, window: float = 0.3, busy_below: float = 0.15) -> float | None:
+    """Until the machine's CPUs are less than `busy_below` busy over `window` seconds; seconds waited, or None.
+
+    Why: a new Chromium window spends about two CPU-seconds setting up its own UI (the omnibox popup's
+    WebUI renderer) just as the first page starts to load; on two CPUs that is most of the difference
+    between runs. A visitor's browser window is already open when they type the address.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < max_seconds:
+        total0, idle0 = _cpu_times()
+        time.sleep(window)
+        total1, idle1 = _cpu_times()
+        if 1 - (idle1 - idle0) / max(1, total1 - total0) < busy_below:
+            return time.monotonic() - started
+    return None
