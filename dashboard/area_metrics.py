@@ -196,3 +196,86 @@ def measures(group: str | None = None, edition: str | None = None, level: str | 
     """The declared measures of one group and edition that exist at a level, in declaration order."""
     return [m for m in AREA_MEASURES if (group is None or m.group == group)
             and (edition is None or m.edition == edition) and (level is None or level in m.levels)]
+
+
+# --- area measures on the explorer's map ------------------------------------------------------------------------
+# The map's measure list offers area measures beside the practice measures (dashboard/metrics.py). An option
+# names a measure, not an edition: "area:imd_score" is IMD 2025 or IMD 2019 as the view's `imd` key says, and
+# "area:imd_score:change" the change between them. Once resolved, a measure is shown through a metrics.Metric
+# whose id carries its edition ("area:imd_score:2025"), so map, colour bar, hover and downloads read one object.
+OPTION_PREFIX = "area:"
+CHANGE_SUFFIX = ":change"
+ON_MAP = ("deprivation", "deprivation change", "ethnicity", "ethnicity detail")
+DEFAULT_EDITION = IMD_EDITIONS[-1]
+
+
+def option_value(measure: AreaMeasure) -> str:
+    return f"{OPTION_PREFIX}{measure.id}{CHANGE_SUFFIX if measure.group == 'deprivation change' else ''}"
+
+
+def option_label(measure: AreaMeasure) -> str:
+    """The option's text: says it describes the area (residents), and for deprivation that the edition is chosen."""
+    if measure.group.startswith("ethnicity"):
+        return f"Residents (Census 2021): {measure.label.removesuffix(': share of residents')}"
+    if measure.group == "deprivation change":
+        return f"Area deprivation: {measure.label} from {edition_label(measure)}"
+    return f"Area deprivation: {measure.label} (edition below)"
+
+
+def map_options() -> list[dict]:
+    """The explorer's area measure options, in declaration order, one per measure whatever its editions."""
+    seen: dict[str, str] = {}
+    for measure in AREA_MEASURES:
+        if measure.group in ON_MAP and measure.unit != "count":
+            seen.setdefault(option_value(measure), option_label(measure))
+    return [{"label": label, "value": value} for value, label in seen.items()]
+
+
+def is_option(value) -> bool:
+    return isinstance(value, str) and value.startswith(OPTION_PREFIX)
+
+
+def option_measure(value: str, imd: str) -> AreaMeasure | None:
+    """The measure an option means in edition `imd`; None where that edition does not publish it."""
+    if not is_option(value):
+        return None
+    rest = value.removeprefix(OPTION_PREFIX)
+    change = rest.endswith(CHANGE_SUFFIX)
+    measure_id = rest.removesuffix(CHANGE_SUFFIX)
+    for measure in AREA_MEASURES:
+        if measure.id != measure_id or measure.group not in ON_MAP:
+            continue
+        if change == (measure.group == "deprivation change") and (
+                measure.group != "deprivation" or measure.edition == imd):
+            return measure
+    return None
+
+
+def edition_label(measure: AreaMeasure) -> str:
+    """'IMD 2025', 'IMD 2019 to IMD 2025' or 'Census 2021', from the source catalogue."""
+    if measure.group.startswith("ethnicity"):
+        return f"Census {CENSUS}"
+    if measure.compared_with:
+        return f"{sources.vintage(measure.compared_with)} to {sources.vintage(measure.source)}"
+    return sources.vintage(measure.source)
+
+
+def as_metric(measure: AreaMeasure):
+    """The measure as a metrics.Metric for the map's figures; its id carries the edition."""
+    from . import metrics
+
+    direction = {"more deprived": "worse", "less deprived": "better"}.get(measure.higher_is, "")
+    label = option_label(measure).removesuffix(" (edition below)")  # the edition goes where a year would
+    return metrics.Metric(
+        id=f"{OPTION_PREFIX}{measure.id}:{measure.edition}", label=label, unit=measure.unit,
+        formula=measure.description, description=measure.description, compute=None, decimals=measure.decimals,
+        caveat=measure.caveat, higher_is=direction)
+
+
+def metric_for(metric_id: str):
+    """The Metric of a resolved id ("area:imd_score:2025"), or None."""
+    if not is_option(metric_id):
+        return None
+    measure_id, _, edition = metric_id.removeprefix(OPTION_PREFIX).rpartition(":")
+    measure = AREA_MEASURE.get((measure_id, edition))
+    return as_metric(measure) if measure is not None and measure.group in ON_MAP else None

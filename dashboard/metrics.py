@@ -69,6 +69,11 @@ class Metric:
         return f"per {DENOMINATORS[self.denominator].noun}" if self.denominator else ""
 
     @property
+    def centred(self) -> bool:
+        """A difference (a gap to England, a change between editions): coloured either side of zero."""
+        return bool(self.gap_to) or self.unit.endswith(" change")
+
+    @property
     def direction_note(self) -> str:
         return {"better": "higher is better", "worse": "higher is worse"}.get(self.higher_is, "")
 
@@ -101,6 +106,10 @@ def format_value(value, unit: str, decimals: int = 0) -> str:
         return f"{_sign(value, places)}{abs(value):.{places}f} years"
     if unit == "count":
         return f"{_sign(value, 0)}{abs(value):,.0f}"
+    if unit in ("score change", "rank change"):  # a change reads with its direction, "+" included
+        sign = _sign(value, decimals) or ("+" if round(float(value), decimals) > 0 else "")
+        places = " places" if unit == "rank change" else ""
+        return f"{sign}{abs(value):,.{decimals}f}{places}"
     return f"{_sign(value, decimals)}{abs(value):,.{decimals}f}"
 
 
@@ -246,6 +255,16 @@ for sex in ("female", "male"):
 GAP_METRICS = {m.id: m.gap_to for m in REGISTRY.values() if m.gap_to}
 WEIGHTED = ["imd_score", "life_expectancy_female", "life_expectancy_male"]
 MAP_DEFAULT = "payments_per_weighted_patient"
+
+
+def lookup(metric_id: str) -> Metric | None:
+    """A practice measure by id, or an area measure in one edition ("area:imd_score:2025", see
+    area_metrics.as_metric): what the map's figures show, whichever registry declares it."""
+    if metric_id in REGISTRY:
+        return REGISTRY[metric_id]
+    from .area_metrics import metric_for
+
+    return metric_for(metric_id)
 
 
 # Per-practice parts of the sums that are not plain columns. The Atlas adds them to its practice table once,

@@ -12,6 +12,7 @@ from dataclasses import asdict, field, fields, make_dataclass
 from functools import lru_cache
 from urllib.parse import parse_qs, urlencode
 
+from .area_metrics import DEFAULT_EDITION, IMD_EDITIONS, map_options
 from .data.query import Filters
 from .dimensions import FILTER, FILTERS, MAP_LEVELS, SIZE_BANDS
 from .metrics import MAP_DEFAULT, REGISTRY
@@ -39,12 +40,13 @@ def _as_dict(self) -> dict:
     return asdict(self)
 
 
-# The view: where the map looks (year, level, area, measure, band) and one list per declared filter
+# The view: where the map looks (year, level, area, measure, band, fifths, the IMD edition of area measures)
+# and one list per declared filter
 # (dimensions.FILTERS), so a new filter is a new URL key, control value and stored field with no edit here.
 ViewState = make_dataclass(
     "ViewState",
     [("year", str, ""), ("level", str, "la"), ("area", str, ""), ("metric", str, MAP_DEFAULT),
-     ("band", str, "quintile"), ("fifths", str, FIFTHS[0]),
+     ("band", str, "quintile"), ("fifths", str, FIFTHS[0]), ("imd", str, DEFAULT_EDITION),
      *[(key, list, field(default_factory=list)) for key in LIST_KEYS]],
     namespace={"filters": _filters, "as_dict": _as_dict,
                "__doc__": "The explorer's whole view: map settings and one list per declared filter."},
@@ -110,9 +112,10 @@ def _field_rules(atlas) -> dict[str, Callable[[object], bool]]:
     return {
         "year": lambda v: isinstance(v, str) and v in years,
         "level": member(LEVELS),
-        "metric": member(REGISTRY),
+        "metric": member([*REGISTRY, *(option["value"] for option in map_options())]),
         "band": member(BANDS),
         "fifths": member(FIFTHS),
+        "imd": member(IMD_EDITIONS),
         "area": area_at(None),
         **{flt.key: declared(flt) for flt in FILTERS},
     }
@@ -153,6 +156,8 @@ def parse_query(search: str | None, atlas) -> tuple[ViewState, list[str]]:
         "band": "“{}” is not a deprivation band (use quintile or decile).",
         "fifths": "“{}” is not a way of forming deprivation fifths (use patients or practices); showing fifths "
                   "of patients.",
+        "imd": "“{}” is not an edition of the Indices of Deprivation (use " + " or ".join(IMD_EDITIONS) + "); showing "
+               + DEFAULT_EDITION + ".",
         "area": "We could not find an area with the code “{}”; showing all of England.",
     }
     for key, complaint in singles.items():

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from dash import dcc, html
 
+from .. import area_metrics
+from ..data import sources
 from ..data.query import LEVELS
 from ..dimensions import FILTERS, LEVEL
 from ..metrics import REGISTRY, Metric
@@ -13,7 +15,7 @@ from ..state import ViewState
 
 # Control id -> ViewState field: the map's settings, then one control per declared filter.
 CONTROL_FIELDS = {"f-year": "year", "f-level": "level", "f-metric": "metric", "f-band": "band",
-                  "f-fifths": "fifths",
+                  "f-fifths": "fifths", "f-imd": "imd",
                   **{f"f-{flt.key}": flt.key for flt in FILTERS}}
 
 
@@ -58,7 +60,7 @@ def panel_lists(atlas) -> dict[str, list[dict]]:
     map is drawn (see filter_panel), and what fills them must be what the page would have held.
     """
     return {"f-year": [{"label": y, "value": y} for y in reversed(atlas.years)],
-            "f-metric": measure_options(),
+            "f-metric": measure_options() + area_metrics.map_options(),
             **{f"f-{flt.key}": dropdown_options(atlas, flt) for flt in FILTERS if flt.kind != "choice"}}
 
 
@@ -83,7 +85,9 @@ def filter_control(flt, value, options: list[dict], full_length: int):
 
 EXCLUDING = ", excluding prescribing and dispensing"
 MEASURE_HINT = ("Measures “excluding prescribing and dispensing” (listed first) leave out the money dispensing "
-                "practices receive for supplying medicines, which inflates mostly rural practices' totals.")
+                "practices receive for supplying medicines, which inflates mostly rural practices' totals. Measures "
+                "starting “Area deprivation” or “Residents” (listed last) describe the people living in each area, "
+                "not practices: the practice filters do not change them.")
 
 
 def measure_options() -> list[dict]:
@@ -160,6 +164,16 @@ def filter_panel(atlas, state: ViewState, fill_later: dict | None = None) -> htm
                 value=state.fifths, className="radio", inputClassName="radio-input", labelClassName="radio-label"),
             html.Div("Charts and the gap sentence use England-wide bands. The “National deprivation fifth” filter "
                      "above always means England-wide fifths of patients.", className="control-hint"),
+        ]),
+        html.Fieldset(className="control", children=[
+            html.Legend("Edition of area deprivation", className="control-label"),
+            dcc.RadioItems(id="f-imd", options=[
+                {"label": sources.vintage(area_metrics.IMD_SOURCE[e]), "value": e}
+                for e in reversed(area_metrics.IMD_EDITIONS)],
+                value=state.imd, className="radio", inputClassName="radio-input", labelClassName="radio-label"),
+            html.Div("For the “Area deprivation” measures on the map. Practices' own deprivation (filters, charts) "
+                     "stays the IMD 2019 practice scores until a 2025 series is published; editions are never "
+                     "ranked together.", className="control-hint"),
         ]),
         html.P("No boxes ticked means no restriction.", className="control-hint"),
         html.Button("Reset all filters", id="f-reset", className="button button-secondary", n_clicks=0),

@@ -47,7 +47,7 @@ PRACTICE_HOVER = ("<b>%{text}</b> (%{customdata[0]})<br>%{customdata[4]}<br>%{cu
 
 
 def _metric(metric) -> metrics.Metric:
-    return metric if isinstance(metric, metrics.Metric) else metrics.REGISTRY[metric]
+    return metric if isinstance(metric, metrics.Metric) else palette.metric_of(metric)
 
 
 def z_values(values: Sequence[float], metric) -> list[float | None]:
@@ -67,7 +67,7 @@ def colour_range(values: Sequence[float], metric) -> dict:
     if finite.size == 0:
         return {"zmin": 0.0, "zmax": 1.0}
     low, high = (np.percentile(finite, [2, 98]) if finite.size >= 20 else (finite.min(), finite.max()))
-    if metric.id in metrics.GAP_METRICS:
+    if metric.centred:
         edge = round(float(max(abs(low), abs(high))), metric.decimals + 2) or 1.0
         return {"zmin": -edge, "zmax": edge, "zmid": 0.0}
     if low == high:

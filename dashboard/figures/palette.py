@@ -87,16 +87,22 @@ TEMPLATE = go.layout.Template(layout={
 })
 
 # How a unit reads in an axis title, and how a value is written in a hover template.
-AXIS_UNITS = {"£ per patient": "£", "£": "£", "%": "%", "years": "years", "score": "IMD score", "count": "number"}
+AXIS_UNITS = {"£ per patient": "£", "£": "£", "%": "%", "years": "years", "score": "IMD score", "count": "number",
+              "score change": "score", "rank change": "places", "rank": "rank"}
 
 
 def metric_of(metric_id: str | None) -> metrics.Metric:
-    return metrics.REGISTRY[metric_id or metrics.MAP_DEFAULT]
+    metric = metrics.lookup(metric_id or metrics.MAP_DEFAULT)
+    if metric is None:
+        raise KeyError(metric_id)
+    return metric
 
 
 def plain_label(metric_id: str | None) -> str:
     """The label as it reads mid-sentence: 'female life expectancy', 'payments per weighted patient'."""
     metric = metric_of(metric_id)
+    if metric.id not in metrics.REGISTRY:  # an area measure's label is not "measure, qualifier"
+        return metric.label[0].lower() + metric.label[1:]
     head, _, qualifier = metric.label.partition(", ")
     head = head[0].lower() + head[1:]
     if qualifier and metric.unit != "£ per patient":
@@ -135,7 +141,7 @@ def hover_value(metric_id: str | None, variable: str = "y") -> str:
 def colour_scale(metric: metrics.Metric):
     """Cividis (low navy to high yellow) for levels; for a gap, diverging with its worse side orange and its
     better side blue, as the metric declares (higher_is), so "worse than England" always looks the same."""
-    if not metric.gap_to:
+    if not metric.centred:
         return SEQUENTIAL
     if metric.higher_is == "worse":
         return [[1 - stop, colour] for stop, colour in reversed(DIVERGING)]

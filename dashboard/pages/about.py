@@ -351,8 +351,11 @@ def url_keys_section(atlas) -> list:
         [html.Code("area"), "Area selected on the map (narrows cards, charts and table)",
          "an ONS/NHS code such as E08000026 (local authority), E54000030 (ICB) or E40000007 (NHS region), or "
          "marmot:<slug>", html.Code("area=E08000026"), "none (all of England)"],
-        [html.Code("metric"), "Measure on the map", html.Span(metric_list), html.Code(f"metric={MAP_DEFAULT}"),
-         MAP_DEFAULT],
+        [html.Code("metric"), "Measure on the map", html.Span([*metric_list, "; area statistics: ",
+                                                                html.Code("area:<measure>"), " (",
+                                                                html.Code("area:imd_score"), ", ",
+                                                                html.Code("area:eth_black"), ", …)"]),
+         html.Code(f"metric={MAP_DEFAULT}"), MAP_DEFAULT],
         *[filter_key_row(atlas, flt) for flt in FILTERS],
         [html.Code("band"), "Deprivation bands in the charts", ", ".join(BANDS), html.Code("band=decile"),
          "quintile"],
@@ -360,8 +363,9 @@ def url_keys_section(atlas) -> list:
          "of registered patients, or of practices (as the Health Equity Evidence Centre's analyses); also "
          "read by /area/<code> for the area's own fifths", ", ".join(FIFTHS), html.Code("fifths=practices"),
          "patients"],
-        [html.Code("imd"), "Compare page: the deprivation edition of the area statistics",
-         ", ".join(area_metrics.IMD_EDITIONS), html.Code("/compare?areas=E09000028,E09000022&imd=2019"), "2025"],
+        [html.Code("imd"), "Explorer map and compare page: the edition of the area deprivation statistics",
+         ", ".join(area_metrics.IMD_EDITIONS), html.Code("/?metric=area:imd_score&imd=2019"),
+         area_metrics.DEFAULT_EDITION],
     ]
     example = f"/?year={atlas.latest_year}&level=icb&metric=payments_per_weighted_patient_excl_prescribing" \
               "&dispensing=Yes&quintile=1,2"

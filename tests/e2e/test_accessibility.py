@@ -286,7 +286,7 @@ def test_explorer_year_and_level_by_keyboard_alone(page, app_url):
         page.keyboard.press("ArrowDown")
     assert active(page, "el.checked && el.closest('label').textContent.trim()") == "Integrated Care Board"
     page.wait_for_function("new URLSearchParams(location.search).get('level') === 'icb'", timeout=15_000)
-    page.wait_for_function("document.querySelector('#map-title').innerText.includes('integrated care board')",
+    page.wait_for_function("document.querySelector('#map-title').innerText.includes('Integrated Care Board')",
                            timeout=15_000)
     assert query(page)["year"] == chosen and query(page)["level"] == "icb"
     title = page.locator("#map-title").inner_text()

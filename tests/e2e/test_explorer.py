@@ -113,9 +113,29 @@ def test_the_filter_lists_arrive_after_the_map_and_a_pcn_can_be_chosen_from_them
 
 
 def ids_of_measures() -> list[str]:
+    from dashboard.area_metrics import map_options
     from dashboard.metrics import REGISTRY
 
-    return list(REGISTRY)
+    return [*REGISTRY, *(option["value"] for option in map_options())]
+
+
+def test_an_area_statistic_on_the_map_names_its_edition_and_what_it_describes(page, app_url):
+    """Residents' ethnic groups and area deprivation, IMD 2025 or 2019 as the edition switch says."""
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    choose(page, "f-metric", "Residents (Census 2021): Black, Black British, Black Welsh, Caribbean or African",
+           search=True)
+    page.wait_for_function("document.querySelector('#map-title').innerText.includes('Census 2021')", timeout=15_000)
+    assert query(page)["metric"] == "area:eth_black"
+    note = page.locator("#ex-map-alt").inner_text()
+    assert "not the patients of its practices" in note and "disclosure-control noise" in note
+    assert wait_for_map(page) > 0.08
+    choose(page, "f-metric", "Area deprivation: IMD average score (edition below)", search=True)
+    page.wait_for_function("document.querySelector('#map-title').innerText.endsWith('IMD 2025')", timeout=15_000)
+    page.locator("#f-imd").get_by_label("IMD 2019", exact=True).check()
+    page.wait_for_function("document.querySelector('#map-title').innerText.endsWith('IMD 2019')", timeout=15_000)
+    assert query(page)["imd"] == "2019" and "IMD 2025" not in page.locator("#ex-map-alt").inner_text()
+    screenshot(page, "explorer-area-imd-2019")
 
 
 def test_the_preloaded_scripts_are_the_ones_the_page_uses(page, app_url):
@@ -306,6 +326,7 @@ def test_downloads_carry_rows_and_attribution(page, app_url):
     about = " ".join(str(c.value) for row in book["About"].iter_rows() for c in row if c.value)
     assert "Open Government Licence" in about and "Coventry" in about
     assert book["Practices"].max_row - 1 == practices
+    assert book["Map areas"].cell(1, 3).value.startswith("Payments per weighted patient")
     with page.expect_download() as info:
         page.locator("section.chart-block", has=page.locator("#chart-deprivation")).get_by_role(
             "button", name="Download chart data (CSV)").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
 from dash import (
     ALL,
     ClientsideFunction,
@@ -59,6 +60,7 @@ def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
 
         sheets = {"Practices": table[[c for c, _ in columns]].rename(columns=dict(columns))}
         sheets.update({SHEETS[cid]: frame for cid, frame in chart_tables.items()})
+        sheets["Map areas"] = map_table(atlas, state)
         try:
             with export_slot():
                 book = downloads.workbook_xlsx(sheets, provenance)
@@ -68,6 +70,20 @@ def download(csv_clicks, xlsx_clicks, chart_clicks, stored):
     chart_id = trigger["chart"]
     return dcc.send_bytes(downloads.table_csv(chart_tables[chart_id], provenance + [f"Chart: {ids.CHARTS[chart_id]}"]),
                           downloads.safe_filename(f"{stem}-{chart_id}", "csv"))
+
+
+def map_table(atlas, state: ViewState) -> pd.DataFrame:
+    """The map's areas and values, headed with the measure, its unit and its year or edition (and what an
+    area statistic describes)."""
+    from .maps import map_metric, map_note, map_values, when
+
+    values, names = map_values(atlas, state)
+    metric = map_metric(state)
+    header = f"{metric.label} ({metric.unit}), {when(state)}"
+    frame = pd.DataFrame({"Area code": values.index, "Area name": names.to_numpy(),
+                          header: values.round(metric.decimals + 2).to_numpy()})
+    note = map_note(state)
+    return frame.assign(**{"Note": [note] + [""] * (len(frame) - 1)}) if note and len(frame) else frame
 
 
 # Sheet names a reader can tell apart in Excel's tabs (31 characters at most, each one different): the

@@ -10,7 +10,6 @@ from dashboard.components.controls import filter_panel, panel_lists
 from dashboard.components.headline import national_headline
 from dashboard.data.query import load_atlas
 from dashboard.figures import map as map_figures
-from dashboard.metrics import REGISTRY
 from dashboard.pages import route
 from dashboard.state import parse_query
 
@@ -50,7 +49,7 @@ def after_map(store: str) -> dict:
 
 @route("/", "Equity Atlas: explorer")
 def layout(search: str = "", **_params):
-    from .maps import first_map, map_alternative, map_title
+    from .maps import first_map, map_alternative, map_metric, map_title
 
     atlas = load_atlas()
     state, notices = parse_query(search, atlas)
@@ -83,7 +82,7 @@ def layout(search: str = "", **_params):
                            className="control-hint"),
                     dcc.Graph(id=ids.MAP, figure=base_map, config={**GRAPH_CONFIG, "scrollZoom": True},
                               className="map", style={"height": "620px"}),
-                    html.Div(map_alternative(values, names, REGISTRY[state.metric], state, atlas), id=ids.MAP_ALT,
+                    html.Div(map_alternative(values, names, map_metric(state), state, atlas), id=ids.MAP_ALT,
                              className="map-alt"),
                 ]),
                 html.Div(id=ids.GAP_SENTENCE, className="gap-sentence"),

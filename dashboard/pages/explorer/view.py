@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from dash import no_update
 
+from dashboard import area_metrics
 from dashboard.components.controls import CONTROL_FIELDS
 from dashboard.dimensions import FILTERS
 from dashboard.metrics import MAP_DEFAULT, REGISTRY
@@ -103,17 +104,23 @@ def chart_metric(metric_id: str) -> str:
 
 def chart_note(metric_id: str) -> str:
     """Why a chart does not show the map's measure, or nothing when it does."""
+    if area_metrics.is_option(metric_id):
+        return (f"The map shows a statistic about each area's residents; these charts show "
+                f"{REGISTRY[CHART_DEFAULT].label.lower()}, because they compare practices' money per patient.")
     if chart_metric(metric_id) == metric_id or metric_id not in REGISTRY:
         return ""
     return (f"The map shows {REGISTRY[metric_id].label.lower()}; these charts show "
             f"{REGISTRY[CHART_DEFAULT].label.lower()}, because they compare practices' money per patient.")
 
 
+MAP_ONLY = ("level", "imd")  # the map's level and the edition of its area measures: nothing below the map reads them
+
+
 def selection_part(state: ViewState) -> dict:
     """What the cards, charts and table depend on: not the map's level, and of its measure only the measure
     the charts show (chart_metric), so moving the map between two measures the charts do not follow (life
     expectancy to deprivation, say) recomputes and resends nothing below the map."""
-    part = {k: v for k, v in state.as_dict().items() if k != "level"}
+    part = {k: v for k, v in state.as_dict().items() if k not in MAP_ONLY}
     part["metric"] = chart_metric(state.metric)
     return part
 
