@@ -825,8 +825,13 @@ def _standardised_sentence(c: Comparison) -> str:
 
 
 # --- areas against the value expected for their deprivation ---------------------------------------------
+# What a line's slope is per: (the words for one step along it, the size of that step).
+DEPRIVATION_ALONG = ("each point of deprivation (IMD score)", 1.0)
+MINORITY_ALONG = ("each 10 percentage points more residents in ethnic groups other than White (Census 2021)", 10.0)
+
+
 def expected_sentence(fit: dict | None, reason: str, metric_id: str, areas: str, below: tuple | None = None,
-                      above: tuple | None = None) -> str:
+                      above: tuple | None = None, along: tuple[str, float] = DEPRIVATION_ALONG) -> str:
     """What the line through the areas says, and which areas sit furthest below and above it.
 
     `areas` is the plural noun with its count ("42 Integrated Care Boards"); below/above are (name,
@@ -837,11 +842,12 @@ def expected_sentence(fit: dict | None, reason: str, metric_id: str, areas: str,
     metric = metrics.REGISTRY[_base_metric(metric_id)]
     if fit is None:
         return f"Across the {areas}, {reason[0].lower()}{reason[1:]} So no value is expected for any area."
-    slope = fit["slope"]
+    step, size = along
+    slope = fit["slope"] * size
     per_point = fmt_difference(metric, abs(slope))
     direction = ("more" if slope > 0 else "less") if metric.unit == "£ per patient" else \
         ("higher" if slope > 0 else "lower")
-    text = (f"Across the {areas}, each point of deprivation (IMD score) goes with {per_point} {direction} in "
+    text = (f"Across the {areas}, {step} goes with {per_point} {direction} in "
             f"{_name(metric)} on the line weighted by registered patients (R² = {fit['r2']:.2f}).")
     if below is not None and below[1] < 0:
         text += (f" {below[0]} is furthest below the value expected for its deprivation, by "

@@ -28,7 +28,9 @@ MIN_AREAS = inequality.MIN_LINE_PRACTICES  # the engine's line rule, applied to 
 COLUMNS = [("code", "Area code"), ("name", "Area"), ("value", "Value"), ("deprivation", "Deprivation (IMD score)"),
            ("expected", "Expected for its deprivation"), ("difference", "Difference from expected"),
            ("rank", "Rank (1 = furthest below expected)"), ("patients", "Registered patients"),
-           ("practices", "Practices")]
+           ("practices", "Practices"), ("minority", "Residents in ethnic groups other than White (%)")]
+MINORITY = ("eth_minority", "2021")  # area_metrics key: the share of residents, Census 2021
+SHARE_BANDS = 5
 
 
 def imd_edition() -> str:
@@ -107,9 +109,51 @@ def area_table(atlas, level: str, year: str, metric_id: str) -> tuple[pd.DataFra
         "patients": patients.reindex(codes).fillna(0).to_numpy(dtype=float),
         "practices": count.reindex(codes).fillna(0).astype(int).to_numpy(),
     })
+    frame["minority"] = atlas.area_measure(MINORITY[0], level, MINORITY[1]).reindex(codes).to_numpy(dtype=float)
     table, fit, reason = expected_values(frame)
     table = table.sort_values(["rank", "name"], na_position="last", kind="stable").reset_index(drop=True)
     return table, fit, reason
+
+
+# --- funding against the ethnic make-up of areas (issue 14's race-equity lens) ----------------------------------
+def minority_fit(table: pd.DataFrame) -> tuple[dict | None, str]:
+    """The line of the measure on the share of residents in ethnic groups other than White, weighted by
+    registered patients, through the same areas as the deprivation line (none below MIN_AREAS)."""
+    return inequality.fitted_line(table["minority"], table["value"], table["patients"], min_practices=MIN_AREAS,
+                                  noun="area")
+
+
+def minority_summary(table: pd.DataFrame, fit: dict | None, reason: str, level: str, metric_id: str) -> str:
+    areas = f"{int(np.isfinite(table['minority'].astype(float)).sum()):,} {LEVEL[level].plural}"
+    return inequality.expected_sentence(fit, reason, metric_id, areas, along=inequality.MINORITY_ALONG)
+
+
+def minority_bands(atlas, level: str, year: str, metric_id: str, table: pd.DataFrame) -> pd.DataFrame:
+    """The measure for each fifth of areas by the share of residents in ethnic groups other than White (1 =
+    smallest share), summed over the fifth's practices as every other band in the Atlas is; equal numbers
+    of areas in each fifth (areas, not people, are what is ranked here)."""
+    shares = table.set_index("code")["minority"].astype(float).dropna()
+    if len(shares) < MIN_AREAS:  # fifths of seven regions would be one or two areas each
+        return pd.DataFrame()
+    band = pd.Series(pd.qcut(shares.rank(method="first"), SHARE_BANDS, labels=False) + 1, index=shares.index)
+    practices = atlas.year_practices(year)
+    if level == "marmot":
+        practices = practices.merge(atlas.marmot_members, on="la_code")
+        area = "marmot:" + practices["slug"].astype(str)
+    else:
+        area = practices[LEVEL[level].code_column]
+    practices = practices.assign(share_band=area.map(band)).dropna(subset=["share_band"])
+    sums = metrics.group_sums(practices, "share_band", [metric_id])
+    values = metrics.compute(metric_id, sums, atlas.england_sums(year))
+    rows = []
+    for number in range(1, SHARE_BANDS + 1):
+        members = shares[band == number]
+        part = practices[practices["share_band"] == number]
+        rows.append({"band": number, "areas": len(members), "share_low": float(members.min()),
+                     "share_high": float(members.max()), "practices": len(part),
+                     "patients": float(part["registered_patients"].sum()),
+                     "value": float(values.get(float(number), np.nan))})
+    return pd.DataFrame(rows)
 
 
 def summary(table: pd.DataFrame, fit: dict | None, reason: str, level: str, metric_id: str) -> str:
@@ -131,7 +175,9 @@ def download_table(table: pd.DataFrame, metric_id: str) -> pd.DataFrame:
         out[column] = out[column].astype(float).round(2)
     out["deprivation"] = out["deprivation"].astype(float).round(1)
     out["patients"] = out["patients"].round(0).astype("Int64")
+    out["minority"] = out["minority"].astype(float).round(1)
     names = dict(COLUMNS)
+    names["minority"] = "Residents in ethnic groups other than White (% of usual residents, Census 2021)"
     names["value"] = f"{metric.label} (£)"
     names["deprivation"] = f"Deprivation ({imd_edition()} score of practices' patients)"
     names["expected"] = "Expected for its deprivation (£)"
@@ -152,6 +198,8 @@ def csv_bytes(atlas, level: str, year: str, metric_id: str, made_at: datetime | 
     description = [f"Year: {year}", f"Areas: every {LEVEL[level].name} in England",
                    f"Measure: {metric.label} ({metric.formula})",
                    f"Deprivation: {DEPRIVATION} ({imd_edition()}, patient-weighted over the area's practices)",
+                   "Ethnic groups: residents of the whole area (Census 2021, TS021), not practice lists; counts "
+                   "carry ONS disclosure-control noise",
                    f"Expected value: {line}"]
     provenance = provenance_lines(description, made_at or datetime.now().astimezone(), atlas.manifest,
                                   methods_url="/fairness")

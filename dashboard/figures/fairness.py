@@ -69,6 +69,45 @@ def area_scatter(table: pd.DataFrame, fit: dict | None, metric_id: str, year: st
     return figure
 
 
+SHARE_TITLE = "Residents in ethnic groups other than White (% of usual residents, Census 2021)"
+
+
+def share_scatter(table: pd.DataFrame, fit: dict | None, metric_id: str, year: str, level: str) -> go.Figure:
+    """The same areas against the share of their residents in ethnic groups other than White: one point per
+    area, the patient-weighted line dashed (none below the areas a line needs)."""
+    metric = metrics.REGISTRY[metric_id]
+    shown = table[np.isfinite(table["value"].astype(float)) & np.isfinite(table["minority"].astype(float))]
+    plural = LEVEL[level].plural
+    traces = [{
+        "type": "scatter", "mode": "markers", "name": plural[0].upper() + plural[1:],
+        "x": shown["minority"].round(2).tolist(), "y": shown["value"].round(2).tolist(),
+        "customdata": shown["name"].tolist(),
+        "hovertemplate": (f"<b>%{{customdata}}</b><br>%{{x:.1f}}% of residents in ethnic groups other than White"
+                          f"<br>{palette.hover_value(metric_id)}<extra></extra>"),
+        "marker": {"symbol": "circle", "color": palette.OKABE_ITO["blue"], "size": 8, "opacity": 0.85,
+                   "line": {"width": 1, "color": "#ffffff"}},
+    }]
+    notes = []
+    if fit is not None and len(shown):
+        xs = np.array([shown["minority"].min(), shown["minority"].max()], dtype=float)
+        traces.append({
+            "type": "scatter", "mode": "lines", "name": "Line weighted by registered patients",
+            "x": xs.round(2).tolist(), "y": (fit["intercept"] + fit["slope"] * xs).round(3).tolist(),
+            "line": {"color": palette.INK, "width": 2.5, "dash": "dash"}, "hoverinfo": "skip",
+        })
+        notes.append(dict(text=f"R² = {fit['r2']:.2f} ({fit['n']} {plural}, weighted by registered patients)",
+                          xref="paper", yref="paper", x=0.99, y=0.99, xanchor="right", yanchor="top",
+                          showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12}))
+    alt = (f"Scatter chart of {len(shown):,} {plural} in {year}: share of residents in ethnic groups other than "
+           f"White (Census 2021) across, {palette.plain_label(metric_id)} up. "
+           + (f"A dashed line weighted by registered patients has R² = {fit['r2']:.2f}." if fit is not None
+              else "No line is fitted."))
+    return palette.new_figure(data=traces, layout=dict(
+        template=palette.TEMPLATE, annotations=notes, showlegend=True,
+        xaxis={"title": {"text": SHARE_TITLE}, "ticksuffix": "%"},
+        yaxis={"title": {"text": palette.axis_title(metric_id)}}, meta={"alt": alt}))
+
+
 def _scatter_alt(table, shown, fit, metric, year, plural) -> str:
     head = (f"Scatter chart of {len(shown):,} {plural} in {year}: deprivation (IMD score) across, "
             f"{palette.plain_label(metric.id)} up.")

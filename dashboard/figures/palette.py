@@ -68,6 +68,20 @@ def new_figure(*args, **kwargs) -> go.Figure:
     return go.Figure(*args, _validate=VALIDATE_FIGURES, **kwargs)
 
 
+def figure_json(figure: go.Figure) -> dict:
+    """figure.to_plotly_json() without its deep copy, for a figure that is sent and then dropped.
+
+    Why: plotly copies every point of a figure twice, once as it is built and again here; for a scatter
+    of every practice in England the second copy was half the callback's time. The figure's own dicts are
+    handed over instead (the figure is not used again). tests/unit/test_figures.py checks the result equals
+    to_plotly_json(), so a plotly release that changes its internals fails there, not on the page.
+    """
+    data, layout = getattr(figure, "_data", None), getattr(figure, "_layout", None)
+    if not isinstance(data, list) or not isinstance(layout, dict) or figure._frame_objs:
+        return figure.to_plotly_json()
+    return {"data": list(data), "layout": layout}
+
+
 def plain_list(values, decimals: int) -> list:
     """Rounded numbers as a JSON-ready list, missing values as None (unvalidated figures send what they get)."""
     return [None if v is None or not math.isfinite(v) else round(float(v), decimals) for v in values]

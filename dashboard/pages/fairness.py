@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode
 import dash_ag_grid as dag
 from dash import Input, Output, callback, dcc, html, no_update
 
-from dashboard import boundary, inequality
+from dashboard import area_metrics, boundary, inequality
 from dashboard.data import fairness
 from dashboard.data.query import load_atlas
 from dashboard.dimensions import LEVEL
@@ -156,6 +156,7 @@ def body(atlas, view: dict) -> list:
                 dcc.Graph(id="fair-map", figure=area_map, config=GRAPH_CONFIG, style={"height": "520px"}),
             ]),
         ]),
+        minority_section(atlas, table, level, year, measure),
         html.Section(**{"aria-labelledby": "fair-table-title"}, children=[
             html.H2(f"Every {LEVEL[level].name}, ranked from furthest below expected", id="fair-table-title"),
             html.P(["Click a column heading to sort. ",
@@ -164,6 +165,45 @@ def body(atlas, view: dict) -> list:
             grid(table, metric, edition),
         ]),
     ]
+
+
+MINORITY_CAVEAT = ("Areas with more residents in ethnic groups other than White are also, on average, more urban and "
+                   "more deprived: this line describes how funding and ethnic make-up go together across areas and "
+                   "does not separate them. ")
+
+
+def minority_section(atlas, table, level: str, year: str, measure: str) -> html.Section:
+    """Funding against the share of residents in ethnic groups other than White, in the same areas: a line,
+    and the measure in fifths of areas by that share, with the limits of residents' figures stated."""
+    fit, reason = fairness.minority_fit(table)
+    scatter = figures.share_scatter(table, fit, measure, year, level)
+    bands = fairness.minority_bands(atlas, level, year, measure, table)
+    metric = REGISTRY[measure]
+    plural = LEVEL[level].plural
+    return html.Section(className="chart-block", **{"aria-labelledby": "fair-minority-title"}, children=[
+        html.H2(f"{metric.label} against the ethnic make-up of {plural}, {year}", id="fair-minority-title"),
+        html.P(fairness.minority_summary(table, fit, reason, level, measure), id="fair-minority-summary",
+               className="gap-sentence"),
+        html.P(MINORITY_CAVEAT + area_metrics.RESIDENTS_NOT_PATIENTS, className="control-hint"),
+        html.P(scatter.layout.meta["alt"], className="chart-alt"),
+        dcc.Graph(id="fair-minority-scatter", figure=scatter, config=GRAPH_CONFIG, style={"height": "440px"}),
+        minority_bands_table(bands, metric, plural),
+    ])
+
+
+def minority_bands_table(bands, metric, plural: str):
+    if bands.empty:
+        return html.P(f"Too few {plural} to form fifths by ethnic make-up.", className="control-hint")
+    head = ["Fifth (1 = smallest share)", f"{plural[0].upper() + plural[1:]}",
+            "Residents in ethnic groups other than White", "Practices", "Registered patients", metric.label]
+    rows = [[str(int(r.band)), str(int(r.areas)), f"{r.share_low:.1f}% to {r.share_high:.1f}%", f"{int(r.practices):,}",
+             f"{r.patients:,.0f}", metric.format(r.value)] for r in bands.itertuples()]
+    return html.Table(id="fair-minority-bands", className="data-table", children=[
+        html.Caption(f"{metric.label} in fifths of {plural} by the share of residents in ethnic groups other "
+                     f"than White (equal numbers of {plural}; summed over each fifth's practices)"),
+        html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+        html.Tbody([html.Tr([html.Th(row[0], scope="row"), *[html.Td(c) for c in row[1:]]]) for row in rows]),
+    ])
 
 
 def grid(table, metric, edition: str) -> dag.AgGrid:

@@ -25,6 +25,13 @@ def test_icb_view_paints_lists_sorts_and_downloads(page, app_url):
     assert "Integrated Care Boards" in page.locator("#fair-summary").inner_text()
     assert page.locator("#fair-notice .notice").count() == 0
 
+    # the same ICBs against the share of residents in ethnic groups other than White, and in fifths by it
+    minority = page.locator("#fair-minority-summary").inner_text()
+    assert "each 10 percentage points more residents in ethnic groups other than White" in minority
+    page.locator("#fair-minority-scatter .main-svg").first.wait_for(timeout=25_000)
+    assert page.locator("#fair-minority-bands tbody tr").count() == 5
+    assert "not the patients on its practices' lists" in page.locator(".fairness-page").inner_text()
+
     # every ICB, ranked 1 to 42, furthest below expected first
     page.wait_for_function("document.querySelectorAll('#fair-table .ag-center-cols-container .ag-row').length"
                            " === 42", timeout=25_000)

@@ -110,6 +110,43 @@ def test_the_csv_carries_provenance_licence_and_every_area(atlas):
     assert len(body.strip().splitlines()) == 1 + len(atlas.areas_at("la"))
 
 
+# --- funding against the ethnic make-up of areas --------------------------------------------------------------
+def test_a_slope_per_share_is_said_per_ten_percentage_points():
+    # slope −0.5 £ per percentage point → −£5.00 per 10 points; R² as given.
+    fit = {"slope": -0.5, "intercept": 170.0, "r2": 0.34, "n": 42}
+    text = inequality.expected_sentence(fit, "", PAY, "42 Integrated Care Boards", along=inequality.MINORITY_ALONG)
+    assert text == ("Across the 42 Integrated Care Boards, each 10 percentage points more residents in ethnic groups "
+                    "other than White (Census 2021) goes with £5.00 less in payments per weighted patient on the "
+                    "line weighted by registered patients (R² = 0.34).")
+
+
+def test_fifths_of_icbs_by_ethnic_make_up_sum_their_practices(atlas):
+    year = atlas.latest_year
+    table, _, _ = fairness.area_table(atlas, "icb", year, PAY)
+    shares = atlas.area_measure("eth_minority", "icb", "2021")
+    assert table.set_index("code")["minority"].to_dict() == pytest.approx(shares.to_dict())
+    bands = fairness.minority_bands(atlas, "icb", year, PAY, table)
+    assert bands["areas"].tolist() == [9, 8, 8, 8, 9] and bands["band"].tolist() == [1, 2, 3, 4, 5]
+    assert (bands["share_high"].iloc[:-1].to_numpy() < bands["share_low"].iloc[1:].to_numpy()).all()
+    practices = atlas.year_practices(year)
+    assert bands["practices"].sum() == practices["icb_code"].isin(shares.index).sum()
+    # The smallest-share fifth by hand: its ICBs' payments over their weighted patients (practices with a list).
+    first = shares.sort_values(kind="stable").index[:9]
+    part = practices[practices["icb_code"].isin(first) & (practices["registered_patients"] > 0)]
+    by_hand = part["total_payments"].sum() / part["weighted_patients"].sum()
+    assert bands["value"].iloc[0] == pytest.approx(by_hand, rel=1e-9)
+    fit, reason = fairness.minority_fit(table)
+    assert reason == "" and fit["n"] == 42
+    csv = fairness.csv_bytes(atlas, "icb", year, PAY).decode("utf-8-sig")
+    assert "Residents in ethnic groups other than White (% of usual residents, Census 2021)" in csv
+
+
+def test_seven_regions_are_too_few_for_fifths_by_ethnic_make_up(atlas):
+    table, _, _ = fairness.area_table(atlas, "region", atlas.latest_year, PAY)
+    assert fairness.minority_bands(atlas, "region", atlas.latest_year, PAY, table).empty
+    assert fairness.minority_fit(table)[0] is None
+
+
 def test_unoffered_level_or_measure_is_refused(atlas):
     with pytest.raises(ValueError):
         fairness.area_table(atlas, "country", atlas.latest_year, PAY)

@@ -308,3 +308,15 @@ def test_unvalidated_figures_serialise_like_validated_ones(sample, monkeypatch):
     monkeypatch.setattr(palette, "VALIDATE_FIGURES", False)
     unchecked = deprivation_bars(table).to_plotly_json()
     assert json.loads(to_json_plotly(checked)) == json.loads(to_json_plotly(unchecked))
+
+
+def test_figure_json_is_to_plotly_json_without_the_copy():
+    """The charts' callbacks send palette.figure_json(figure); it must equal what plotly itself would send."""
+    frame = practices([("A", 1, "No", 10_000, 8000, 1_200_000, 45.0, "2022-23"),
+                       ("B", 5, "Yes", 40_000, 40_000, 6_000_000, 8.0, "2022-23")])
+    figure = deprivation_scatter(aggregates.scatter_frame(frame, y="payments_per_weighted_patient"), None,
+                                 metric_id="payments_per_weighted_patient", no_fit="two practices")
+    expected = json.loads(to_json_plotly(figure.to_plotly_json()))
+    assert json.loads(to_json_plotly(palette.figure_json(figure))) == expected
+    bars = go.Figure(go.Bar(x=[1, 2], y=[3, 4]), frames=[go.Frame(data=[go.Bar(x=[1], y=[2])])])
+    assert palette.figure_json(bars) == bars.to_plotly_json()  # frames: plotly's own copy

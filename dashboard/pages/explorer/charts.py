@@ -25,6 +25,7 @@ from dashboard.data.query import load_atlas
 from dashboard.dimensions import FILTERS
 from dashboard.figures import components as component_figures
 from dashboard.figures import deprivation as deprivation_figures
+from dashboard.figures import palette
 from dashboard.figures import scatter as scatter_figures
 from dashboard.figures import trend as trend_figures
 from dashboard.metrics import REGISTRY, compute, denominator_definition, format_value, group_sums
@@ -225,7 +226,7 @@ def chart_for(chart_id: str, selection_json: str):
     its title."""
     state = ViewState(**json.loads(selection_json))
     figure = SELECTION_CHARTS[chart_id](load_atlas(), state)
-    return figure.to_plotly_json(), alt_text(figure), chart_title(chart_id, state)
+    return palette.figure_json(figure), alt_text(figure), chart_title(chart_id, state)
 
 
 def chart_callback(chart_id: str):
@@ -259,4 +260,4 @@ def trend_for(trend_json: str):
     atlas = load_atlas()
     state = ViewState(**{**json.loads(trend_json), "year": atlas.latest_year})
     figure = trend_figures.trend_lines(trend_table(atlas, state), basis=basis(state, 5))
-    return figure.to_plotly_json(), alt_text(figure), chart_title("chart-trend", state)
+    return palette.figure_json(figure), alt_text(figure), chart_title("chart-trend", state)
