@@ -75,7 +75,6 @@ SHARE_TITLE = "Residents in ethnic groups other than White (% of usual residents
 def share_scatter(table: pd.DataFrame, fit: dict | None, metric_id: str, year: str, level: str) -> go.Figure:
     """The same areas against the share of their residents in ethnic groups other than White: one point per
     area, the patient-weighted line dashed (none below the areas a line needs)."""
-    metric = metrics.REGISTRY[metric_id]
     shown = table[np.isfinite(table["value"].astype(float)) & np.isfinite(table["minority"].astype(float))]
     plural = LEVEL[level].plural
     traces = [{
