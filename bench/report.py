@@ -181,7 +181,9 @@ def method_notes(results: dict) -> list[str]:
         f"- **Callback p95**: the requests Chromium sent for that interaction (saved in `bench/payloads/`) are "
         f"replayed in-process through Flask's test client with `Accept-Encoding: gzip`, up to {profile.get('calls')} "
         f"times per callback (fewer if one callback uses more than {profile.get('budget_s')} s; n is shown), with "
-        "the app's cache cleared before every call (cold). The row shows the slowest callback of the interaction.",
+        "the app's result caches cleared before every call (cold; what a worker derives once from the data alone, "
+        "such as the checking rules and England-wide bands per year, is kept: see `bench/callbacks.py` KEEP). The "
+        "row shows the slowest callback of the interaction.",
         "- **Bytes**: transferred (compressed) body sizes as Chromium counted them, browser asking for gzip only, "
         "from a freshly loaded default view scrolled to the bottom and back (so the charts and table, built only "
         "when a reader reaches them, are on the page and answer too); every response the interaction caused is "

@@ -117,13 +117,16 @@ def _one_line(text: str) -> str:
 # --- tables --------------------------------------------------------------------------------------------
 def practice_table(atlas, practices: pd.DataFrame) -> pd.DataFrame:
     """One row per practice with area names and per-patient money (registry definitions, NaN with no patients)."""
-    names = atlas.areas.drop_duplicates("code").set_index("code")["name"]
+    names = atlas.area_names
     wanted = [c for c, _ in PRACTICE_COLUMNS if c in practices.columns] + [
         c for c in EXTRA_COLUMNS if c in practices.columns]
     table = practices[wanted].copy()
     for column, code_column in AREA_NAMES.items():
         if code_column in practices.columns:
-            table[column] = practices[code_column].astype(object).map(names)
+            codes = practices[code_column]
+            # A categorical column maps each of its few hundred codes once, not each of thousands of rows.
+            table[column] = (codes.map(names) if isinstance(codes.dtype, pd.CategoricalDtype)
+                             else codes.astype(object).map(names)).astype(object)
     for column in PER_PATIENT:
         table[column] = aggregates.practice_values(practices, column).astype(float)
     for column in ("year", "dispensing", "contract_type", "rurality", "la_code", "icb_code", "sicbl_code",

@@ -24,6 +24,8 @@ BANDS = ("quintile", "decile")
 # Centre's published analyses form them). The "quintile" filter is not affected: it is always national fifths
 # of patients.
 FIFTHS = ("patients", "practices")
+FIFTHS_CHOICES = {"patients": "Equal numbers of patients",
+                  "practices": "Equal numbers of practices (as the Health Equity Evidence Centre)"}
 SIZE_KEYS = dict(SIZE_BANDS)
 LIST_KEYS = tuple(f.key for f in FILTERS)  # one URL key per declared filter, in the panel's order
 MAX_VALUE_LENGTH = 400

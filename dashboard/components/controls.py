@@ -11,7 +11,7 @@ from ..data import sources
 from ..data.query import LEVELS
 from ..dimensions import FILTERS, LEVEL
 from ..metrics import REGISTRY, Metric
-from ..state import ViewState
+from ..state import FIFTHS_CHOICES, ViewState
 
 # Control id -> ViewState field: the map's settings, then one control per declared filter.
 CONTROL_FIELDS = {"f-year": "year", "f-level": "level", "f-metric": "metric", "f-band": "band",
@@ -158,9 +158,7 @@ def filter_panel(atlas, state: ViewState, fill_later: dict | None = None) -> htm
         ]),
         html.Fieldset(className="control", children=[
             html.Legend("Deprivation bands formed from", className="control-label"),
-            dcc.RadioItems(id="f-fifths", options=[
-                {"label": "Equal numbers of patients", "value": "patients"},
-                {"label": "Equal numbers of practices (as the Health Equity Evidence Centre)", "value": "practices"}],
+            dcc.RadioItems(id="f-fifths", options=[{"label": label, "value": key} for key, label in FIFTHS_CHOICES.items()],
                 value=state.fifths, className="radio", inputClassName="radio-input", labelClassName="radio-label"),
             html.Div("Charts and the gap sentence use England-wide bands. The “National deprivation fifth” filter "
                      "above always means England-wide fifths of patients.", className="control-hint"),

@@ -151,7 +151,7 @@ def practice_values(practices: pd.DataFrame, metric_id: str) -> pd.Series:
         raise ValueError(f"{metric_id} compares areas with England; it has no per-practice value")
     if practices.empty:
         return pd.Series(dtype=float, index=practices.index)
-    values = metrics.compute(metric_id, metrics.row_sums(practices))
+    values = metrics.compute(metric_id, metrics.row_sums(practices, metrics.sums_needed(metric_id)))
     return pd.Series(values.to_numpy(), index=practices.index, name=metric_id)
 
 

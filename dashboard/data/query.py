@@ -63,6 +63,7 @@ class Atlas:
         self.years = sorted(self.practices["year"].unique().tolist())
         self.latest_year = self.years[-1]
         self.area_by_code = self.areas.set_index("code")
+        self.area_names = self.areas.drop_duplicates("code").set_index("code")["name"]  # a code, once
         self.marmot_by_la = self.marmot_members.groupby("la_code")["slug"].apply(list).to_dict()
 
     @staticmethod

@@ -361,7 +361,7 @@ def url_keys_section(atlas) -> list:
          "quintile"],
         [html.Code("fifths"), "How the charts' and gap sentence's England-wide bands are formed: equal numbers "
          "of registered patients, or of practices (as the Health Equity Evidence Centre's analyses); also "
-         "read by /area/<code> for the area's own fifths", ", ".join(FIFTHS), html.Code("fifths=practices"),
+         "read by /area/<code> and /compare for each area's own fifths", ", ".join(FIFTHS), html.Code("fifths=practices"),
          "patients"],
         [html.Code("imd"), "Explorer map and compare page: the edition of the area deprivation statistics",
          ", ".join(area_metrics.IMD_EDITIONS), html.Code("/?metric=area:imd_score&imd=2019"),

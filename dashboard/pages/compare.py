@@ -18,7 +18,8 @@ from dashboard.data.query import load_atlas
 from dashboard.figures import palette
 from dashboard.metrics import REGISTRY, denominator_definition
 from dashboard.pages import route
-from dashboard.state import shorten
+from dashboard.pages.area import requested_fifths
+from dashboard.state import FIFTHS, FIFTHS_CHOICES, shorten
 
 MAX_AREAS = 4
 IMD_DEFAULT = "2025"
@@ -56,6 +57,8 @@ def layout(search: str = "", **_params):
     codes, notices = parse_areas(search, atlas)
     edition, problems = parse_edition(search)
     notices += problems
+    fifths, fifths_problem = requested_fifths(search)
+    notices += [fifths_problem] if fifths_problem else []
     return html.Div(className="compare-page", children=[
         dcc.Location(id="compare-url", refresh="callback-nav"),
         html.H1("Compare areas"),
@@ -72,7 +75,13 @@ def layout(search: str = "", **_params):
                            labelClassName="radio-label", inline=True,
                            options=[{"label": f"IMD {e}", "value": e} for e in reversed(area_metrics.IMD_EDITIONS)]),
         ]),
-        html.Div(id="compare-body", children=compare_body(atlas, codes, edition)),
+        html.Fieldset(className="control", children=[
+            html.Legend("Each area's deprivation fifths formed from", className="control-label"),
+            dcc.RadioItems(id="compare-fifths", value=fifths, className="radio", inputClassName="radio-input",
+                           labelClassName="radio-label", inline=True,
+                           options=[{"label": label, "value": key} for key, label in FIFTHS_CHOICES.items()]),
+        ]),
+        html.Div(id="compare-body", children=compare_body(atlas, codes, edition, fifths)),
         downloads_section("compare", "Take this comparison with you",
                           [("compare-download-csv", "Download comparison (CSV)")],
                           "The file carries its sources, the areas and year compared, the date made and the Open "
@@ -80,8 +89,9 @@ def layout(search: str = "", **_params):
     ])
 
 
-def compare_query(codes: list[str], edition: str) -> str:
-    pairs = ([f"areas={','.join(codes)}"] if codes else []) + ([f"imd={edition}"] if edition != IMD_DEFAULT else [])
+def compare_query(codes: list[str], edition: str, fifths: str = FIFTHS[0]) -> str:
+    pairs = ([f"areas={','.join(codes)}"] if codes else []) + ([f"imd={edition}"] if edition != IMD_DEFAULT else []) \
+        + ([f"fifths={fifths}"] if fifths != FIFTHS[0] else [])
     return "?" + "&".join(pairs) if pairs else ""
 
 
@@ -126,7 +136,7 @@ def lens_comparison(atlas, codes: list[str], names: list[str], edition: str) -> 
     return blocks
 
 
-def compare_body(atlas, codes: list[str], edition: str = IMD_DEFAULT) -> list:
+def compare_body(atlas, codes: list[str], edition: str = IMD_DEFAULT, fifths: str = FIFTHS[0]) -> list:
     if len(codes) < 2:
         return [html.P("Choose at least two areas to compare them side by side.", className="lede")]
     year = atlas.latest_year
@@ -141,8 +151,9 @@ def compare_body(atlas, codes: list[str], edition: str = IMD_DEFAULT) -> list:
                             + [html.Td(metric.format(data[0]["england"][metric_id]))]))
     trends = [profiles.trend(atlas, code) for code in codes]
     trend_fig = trend_comparison([d["name"] for d in data], trends)
-    # Each area's own fifths of patients: the comparison its profile page and briefing state, in their words.
-    gaps = [html.Li(inequality.sentence(profiles.payment_gap(profiles.area_practices(atlas, code, year), d["name"])))
+    # Each area's own fifths: the comparison its profile page and briefing state, in their words.
+    gaps = [html.Li(inequality.sentence(profiles.payment_gap(profiles.area_practices(atlas, code, year), d["name"],
+                                                             fifths_of=fifths)))
             for d, code in zip(data, codes, strict=True)]
     return [
         html.Table(className="data-table", id="compare-table", children=[
@@ -155,8 +166,9 @@ def compare_body(atlas, codes: list[str], edition: str = IMD_DEFAULT) -> list:
         html.P(denominator_definition("payments_per_weighted_patient"), className="control-hint"),
         dcc.Graph(id="compare-trend", figure=trend_fig, config={"displaylogo": False}),
         html.H2("Across each area's own deprivation gradient"),
-        html.P("Fifths of each area's own patients, by the deprivation of their practice, as on each area's "
-               "page.", className="control-hint"),
+        html.P(f"Each area's own {inequality.basis_text('area', fifths, 5, 'the area')}, ranked by the "
+               "deprivation of their practices' patients, as on each area's page.", className="control-hint",
+               id="compare-fifths-basis"),
         html.Ul(gaps),
         html.P(dcc.Link("Share this comparison: copy the address bar", href=f"/compare{compare_query(codes, edition)}")),
     ]
@@ -240,14 +252,17 @@ def download(clicks, codes):
 
 
 @boundary.accepts({"compare-areas.value": AREAS_RULE, "compare-url.search": boundary.query,
-                   "compare-imd.value": boundary.one_of(area_metrics.IMD_EDITIONS)})
+                   "compare-imd.value": boundary.one_of(area_metrics.IMD_EDITIONS),
+                   "compare-fifths.value": boundary.one_of(FIFTHS)})
 @callback(Output("compare-body", "children"), Output("compare-url", "search"), Input("compare-areas", "value"),
-          Input("compare-imd", "value"), State("compare-url", "search"), prevent_initial_call=True)
-def choose(codes, edition, search):
+          Input("compare-imd", "value"), Input("compare-fifths", "value"), State("compare-url", "search"),
+          prevent_initial_call=True)
+def choose(codes, edition, fifths, search):
     atlas = load_atlas()
     codes = [c for c in (codes or []) if atlas.area(c) is not None][:MAX_AREAS]
     edition = edition if edition in area_metrics.IMD_EDITIONS else IMD_DEFAULT
-    query = compare_query(codes, edition)
+    fifths = fifths if fifths in FIFTHS else FIFTHS[0]
+    query = compare_query(codes, edition, fifths)
     if query == (search or ""):
         return no_update, no_update
-    return compare_body(atlas, codes, edition), query
+    return compare_body(atlas, codes, edition, fifths), query

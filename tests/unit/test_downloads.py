@@ -139,7 +139,8 @@ def test_practice_table_per_patient_values():
     for column in ("imd_score", "life_expectancy_female", "life_expectancy_male"):
         practices[column] = np.nan
     areas = pd.DataFrame({"code": ["E1", "E2", "I1", "R1"], "name": ["Ayton", "Beeton", "Board", "North"]})
-    table = downloads.practice_table(SimpleNamespace(areas=areas), practices)
+    table = downloads.practice_table(SimpleNamespace(areas=areas, area_names=areas.set_index("code")["name"]),
+                                     practices)
     assert table["payments_per_registered_patient"].iloc[0] == pytest.approx(150.0)
     assert table["payments_per_weighted_patient"].iloc[0] == pytest.approx(187.5)
     assert np.isnan(table["payments_per_registered_patient"].iloc[1])  # no registered patients

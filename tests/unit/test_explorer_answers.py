@@ -228,3 +228,22 @@ def test_the_area_page_reads_fifths_and_complains_about_a_bad_value(atlas):
     assert "fifths of practices within Southwark" in text_of(by_id(body, "area-gap"))
     assert "fifths of practices within Southwark" in text_of(by_id(body, "area-fifths-hint"))
     assert area.page_query("2021-22", "practices") == "?year=2021-22&fifths=practices"
+
+
+def test_compare_reads_fifths_and_states_each_gap_as_the_areas_page_does(atlas):
+    from dashboard.pages import compare
+
+    codes = [SOUTHWARK, COVENTRY]
+    assert compare.compare_query(codes, "2025", "practices") == f"?areas={SOUTHWARK},{COVENTRY}&fifths=practices"
+    assert compare.compare_query(codes, "2025", "patients") == f"?areas={SOUTHWARK},{COVENTRY}"
+    assert compare.requested_fifths("?fifths=practices") == ("practices", None)
+    sentences = {}
+    for fifths in ("patients", "practices"):
+        text = text_of(compare.compare_body(atlas, codes, "2025", fifths))
+        assert f"fifths of {fifths} within the area" in text
+        for code in codes:
+            practices = profiles.area_practices(atlas, code, atlas.latest_year)
+            said = inequality.sentence(profiles.payment_gap(practices, atlas.area(code)["name"], fifths_of=fifths))
+            assert said in text
+            sentences[fifths, code] = said
+    assert sentences["patients", SOUTHWARK] != sentences["practices", SOUTHWARK]

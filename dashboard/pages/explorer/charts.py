@@ -84,15 +84,16 @@ def headline_for(selection_json: str):
 
 
 def gap_comparisons(atlas, state: ViewState, practices: pd.DataFrame,
-                    name: str) -> list[inequality.Comparison]:
+                    name: str, england_only: bool = False) -> list[inequality.Comparison]:
     """England-wide bands first (the explorer's default, as its charts), then, for a selected area, the
-    area's own bands: the very comparison its profile page and briefing state (profiles.payment_gap)."""
+    area's own bands: the very comparison its profile page and briefing state (profiles.payment_gap).
+    england_only: the first alone (the bar chart states only that one)."""
     metric_id, bands = chart_metric(state.metric), N_BANDS[state.band]
     national = atlas.year_practices(state.year) if state.fifths == "practices" else None
     area_name = name if state.area else None
     found = [inequality.fifth_gap(practices, metric_id, scope="england", fifths_of=state.fifths,
                                   area_name=area_name, bands=bands, national=national)]
-    if state.area:
+    if state.area and not england_only:
         filtered = any(getattr(state, flt.key) for flt in FILTERS)
         local_name = f"the selected practices in {name}" if filtered else name
         found.append(inequality.fifth_gap(practices, metric_id, scope="area", fifths_of=state.fifths,
@@ -173,7 +174,7 @@ def chart_settings(state: ViewState) -> list[str]:
 def deprivation_chart(atlas, state: ViewState):
     practices = selection(atlas, state)
     name = selection_name(atlas, state)
-    comparison = gap_comparisons(atlas, state, practices, name)[0]
+    comparison = gap_comparisons(atlas, state, practices, name, england_only=True)[0]
     return deprivation_figures.deprivation_bars(deprivation_table(atlas, state, practices), band_label=state.band,
                                                 sentence=inequality.sentence(comparison), basis=basis(state))
 
