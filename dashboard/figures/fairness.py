@@ -1,5 +1,6 @@
-"""The fairness page's two figures: areas against their deprivation with the fitted line, and the map of each
-area's difference from the value expected for its deprivation.
+"""The fairness page's figures: areas against their deprivation with the fitted line, the map of each area's
+difference from the value expected for its deprivation, and the same areas against the share of their
+residents in ethnic groups other than White.
 
 Pure functions of data/fairness.area_table's frame, so the chart, the map, the table and the CSV are one set
 of numbers. Below expected is always orange and above blue (palette.DIVERGING), the same "worse side" as the
@@ -51,15 +52,10 @@ def area_scatter(table: pd.DataFrame, fit: dict | None, metric_id: str, year: st
                        "line": {"width": 1, "color": "#ffffff"}},
         })
     if fit is not None and len(shown):
-        xs = np.array([shown["deprivation"].min(), shown["deprivation"].max()], dtype=float)
-        traces.append({
-            "type": "scatter", "mode": "lines", "name": "Expected for deprivation (line weighted by patients)",
-            "x": xs.round(2).tolist(), "y": (fit["intercept"] + fit["slope"] * xs).round(3).tolist(),
-            "line": {"color": palette.INK, "width": 2.5, "dash": "dash"}, "hoverinfo": "skip",
-        })
-        notes.append(dict(text=f"R² = {fit['r2']:.2f} ({fit['n']} {plural}, weighted by registered patients)",
-                          xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top",
-                          showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12}))
+        line, note = _weighted_line(shown["deprivation"], fit, "Expected for deprivation (line weighted by patients)",
+                                    plural, "left")
+        traces.append(line)
+        notes.append(note)
     figure = palette.new_figure(data=traces, layout=dict(
         template=palette.TEMPLATE, annotations=notes, showlegend=True,
         xaxis={"title": {"text": X_TITLE_TEMPLATE.format(edition=edition)}},
@@ -67,6 +63,18 @@ def area_scatter(table: pd.DataFrame, fit: dict | None, metric_id: str, year: st
         meta={"alt": _scatter_alt(table, shown, fit, metric, year, plural)},
     ))
     return figure
+
+
+def _weighted_line(x: pd.Series, fit: dict, name: str, plural: str, corner: str) -> tuple[dict, dict]:
+    """The dashed patient-weighted line across the drawn range of x, and its R² note in a top corner."""
+    xs = np.array([x.min(), x.max()], dtype=float)
+    line = {"type": "scatter", "mode": "lines", "name": name, "x": xs.round(2).tolist(),
+            "y": (fit["intercept"] + fit["slope"] * xs).round(3).tolist(),
+            "line": {"color": palette.INK, "width": 2.5, "dash": "dash"}, "hoverinfo": "skip"}
+    note = dict(text=f"R² = {fit['r2']:.2f} ({fit['n']} {plural}, weighted by registered patients)",
+                xref="paper", yref="paper", x=0.01 if corner == "left" else 0.99, y=0.99, xanchor=corner,
+                yanchor="top", showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12})
+    return line, note
 
 
 SHARE_TITLE = "Residents in ethnic groups other than White (% of usual residents, Census 2021)"
@@ -88,15 +96,9 @@ def share_scatter(table: pd.DataFrame, fit: dict | None, metric_id: str, year: s
     }]
     notes = []
     if fit is not None and len(shown):
-        xs = np.array([shown["minority"].min(), shown["minority"].max()], dtype=float)
-        traces.append({
-            "type": "scatter", "mode": "lines", "name": "Line weighted by registered patients",
-            "x": xs.round(2).tolist(), "y": (fit["intercept"] + fit["slope"] * xs).round(3).tolist(),
-            "line": {"color": palette.INK, "width": 2.5, "dash": "dash"}, "hoverinfo": "skip",
-        })
-        notes.append(dict(text=f"R² = {fit['r2']:.2f} ({fit['n']} {plural}, weighted by registered patients)",
-                          xref="paper", yref="paper", x=0.99, y=0.99, xanchor="right", yanchor="top",
-                          showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12}))
+        line, note = _weighted_line(shown["minority"], fit, "Line weighted by registered patients", plural, "right")
+        traces.append(line)
+        notes.append(note)
     alt = (f"Scatter chart of {len(shown):,} {plural} in {year}: share of residents in ethnic groups other than "
            f"White (Census 2021) across, {palette.plain_label(metric_id)} up. "
            + (f"A dashed line weighted by registered patients has R² = {fit['r2']:.2f}." if fit is not None

@@ -74,6 +74,15 @@ def test_the_map_is_drawn_by_the_partial_bundle_and_the_full_one_is_never_fetche
     assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
 
 
+def open_recording(page, app_url) -> list:
+    """Open the explorer with every request it makes recorded (the list keeps filling), once the map is drawn."""
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(app_url + "/")
+    wait_for_map(page)
+    return requests
+
+
 def choose(page, control_id: str, option_text: str, search: bool = False):
     """Open a dcc.Dropdown (Dash 4: a button; its list opens in a popover beside it) and click an option.
 
@@ -90,10 +99,7 @@ def choose(page, control_id: str, option_text: str, search: bool = False):
 def test_the_filter_lists_arrive_after_the_map_and_a_pcn_can_be_chosen_from_them(page, app_url):
     """The panel's dropdowns come with the chosen options only (indexing 1,326 PCNs for search held up the
     first map); once the map is drawn their lists arrive, and a PCN found by typing filters everything."""
-    requests = []
-    page.on("request", lambda request: requests.append(request))
-    page.goto(app_url + "/")
-    wait_for_map(page)
+    requests = open_recording(page, app_url)
     page.wait_for_selector("[data-lazy-store='ex-lists-seen'][data-lazy-revealed='true']", timeout=20_000)
     page.wait_for_timeout(1000)
     fills = [r for r in requests if is_callback(r) and (r.post_data_json or {}).get("output", "").startswith(
@@ -198,10 +204,7 @@ def callback_outputs(requests: list) -> list[str]:
 
 def test_map_first_then_charts_and_table_as_they_are_reached(page, app_url):
     """Below the fold is built on the way down; a year change re-sends what changed, not the trend."""
-    requests = []
-    page.on("request", lambda request: requests.append(request))
-    page.goto(app_url + "/")
-    wait_for_map(page)
+    requests = open_recording(page, app_url)
     page.wait_for_function("document.querySelectorAll('#ex-cards .card').length >= 5", timeout=20_000)
     page.wait_for_timeout(500)
     assert page.locator("#ex-table").count() == 0  # far below: not built until scrolled near

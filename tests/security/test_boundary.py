@@ -64,18 +64,27 @@ def sync_state_body(app, view: dict, changes: dict) -> dict:
     return request
 
 
+PATIENTS = ("compare-fifths", "value", "patients")
+
+
 def test_compare_areas_not_a_list(client):
-    assert answer(client, body(COMPARE, [("compare-areas", "value", 5), ("compare-imd", "value", "2025")],
+    assert answer(client, body(COMPARE, [("compare-areas", "value", 5), ("compare-imd", "value", "2025"), PATIENTS],
                                [("compare-url", "search", "")]))[0] == 204
 
 
-def test_compare_edition_must_be_one_the_page_offers(client):
+def test_compare_edition_and_fifths_must_be_ones_the_page_offers(client):
     areas = ("compare-areas", "value", ["E09000028", "E09000022"])
-    assert answer(client, body(COMPARE, [areas, ("compare-imd", "value", "2031")],
+    assert answer(client, body(COMPARE, [areas, ("compare-imd", "value", "2031"), PATIENTS],
                                [("compare-url", "search", "")]))[0] == 204
-    status, reply = answer(client, body(COMPARE, [areas, ("compare-imd", "value", "2019")],
+    assert answer(client, body(COMPARE, [areas, ("compare-imd", "value", "2019"), ("compare-fifths", "value", "gps")],
+                               [("compare-url", "search", "")]))[0] == 204
+    status, reply = answer(client, body(COMPARE, [areas, ("compare-imd", "value", "2019"), PATIENTS],
                                         [("compare-url", "search", "")]))
     assert status == 200 and "imd=2019" in reply and "25.8; rank 70 of 296" in reply
+    status, reply = answer(client, body(COMPARE, [areas, ("compare-imd", "value", "2025"),
+                                                  ("compare-fifths", "value", "practices")],
+                                        [("compare-url", "search", "")]))
+    assert status == 200 and "fifths=practices" in reply and "fifths of practices within the area" in reply
 
 
 def test_pathname_not_text(client):
