@@ -251,6 +251,11 @@ def option_measure(value: str, imd: str) -> AreaMeasure | None:
     return None
 
 
+def imd_edition_name(edition: str) -> str:
+    """'IMD 2025' for the `imd` key's value, from the source catalogue."""
+    return sources.vintage(IMD_SOURCE[edition])
+
+
 def edition_label(measure: AreaMeasure) -> str:
     """'IMD 2025', 'IMD 2019 to IMD 2025' or 'Census 2021', from the source catalogue."""
     if measure.group.startswith("ethnicity"):

@@ -7,7 +7,6 @@ from functools import lru_cache
 from dash import dcc, html
 
 from .. import area_metrics
-from ..data import sources
 from ..data.query import LEVELS
 from ..dimensions import FILTERS, LEVEL
 from ..metrics import REGISTRY, Metric
@@ -166,7 +165,7 @@ def filter_panel(atlas, state: ViewState, fill_later: dict | None = None) -> htm
         html.Fieldset(className="control", children=[
             html.Legend("Edition of area deprivation", className="control-label"),
             dcc.RadioItems(id="f-imd", options=[
-                {"label": sources.vintage(area_metrics.IMD_SOURCE[e]), "value": e}
+                {"label": area_metrics.imd_edition_name(e), "value": e}
                 for e in reversed(area_metrics.IMD_EDITIONS)],
                 value=state.imd, className="radio", inputClassName="radio-input", labelClassName="radio-label"),
             html.Div("For the “Area deprivation” measures on the map. Practices' own deprivation (filters, charts) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import Input, Output, Patch, callback, html
 
 from dashboard import area_metrics, boundary
@@ -36,7 +37,7 @@ def when(state: ViewState) -> str:
         return state.year
     measure = area_metrics.option_measure(state.metric, state.imd)
     if measure is None:
-        return area_metrics.sources.vintage(area_metrics.IMD_SOURCE[state.imd])
+        return area_metrics.imd_edition_name(state.imd)
     return area_metrics.edition_label(measure)
 
 
@@ -49,7 +50,7 @@ def map_values(atlas, state: ViewState):
     if area_metrics.is_option(state.metric):
         measure = area_metrics.option_measure(state.metric, state.imd)
         if measure is None or state.level not in measure.levels:
-            values = atlas.area_measure("imd_score", state.level, area_metrics.DEFAULT_EDITION).iloc[:0]
+            values = pd.Series(dtype=float)
         else:
             values = atlas.area_measure(measure.id, state.level, measure.edition).dropna().astype(float)
     else:
@@ -65,8 +66,7 @@ def map_note(state: ViewState) -> str:
     measure = area_metrics.option_measure(state.metric, state.imd)
     plural = LEVEL[state.level].plural
     if measure is None:
-        edition = area_metrics.IMD_SOURCE[state.imd]
-        return (f"This measure is not published in the {area_metrics.sources.vintage(edition)} edition; choose "
+        return (f"This measure is not published in the {area_metrics.imd_edition_name(state.imd)} edition; choose "
                 "the other edition to see it.")
     if state.level not in measure.levels:
         return (f"{area_metrics.edition_label(measure)} does not give this measure for {plural}; choose another "
